@@ -1,0 +1,95 @@
+// rnn: the vanilla tanh recurrent network (Elman 1990; the "Tanh RNN" of Jozefowicz et
+// al. 2015).
+//
+//   h_t = tanh(W x_t + R h_{t-1} + b)
+//
+// Parameters: W (H x I), R (H x H), b (H). Count: H(I + H + 1).
+// PyTorch twin: nn.RNN(nonlinearity='tanh') with W = weight_ih_l0, R = weight_hh_l0,
+// b = bias_ih_l0 + bias_hh_l0.
+#include "framework/cells/registry.hpp"
+
+namespace cellzoo::cells {
+namespace {
+
+template <typename S>
+class RnnCell final : public Cell<S> {
+  using Cell<S>::layout_;
+  using Cell<S>::param;
+  using Cell<S>::grad;
+
+ public:
+  RnnCell(Index input, Index hidden) : Cell<S>(input, hidden) {
+    layout_.add("W", hidden, input, ParamKind::input_weight);
+    layout_.add("R", hidden, hidden, ParamKind::recurrent_weight);
+    layout_.add("b", hidden, 1, ParamKind::bias);
+    W_ = layout_.find("W");
+    R_ = layout_.find("R");
+    b_ = layout_.find("b");
+  }
+
+  void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+               const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
+    const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+    const auto W = param(theta, W_);
+    const auto R = param(theta, R_);
+    const auto b = param(theta, b_);
+    reset_state(initial, 1, H, B, state_);
+    initial_h_ = state_[0];
+    auto& h = state_[0];
+
+    // All input projections in one GEMM; `hs_` then becomes h_t in place, step by step.
+    hs_.resize(H, T * B);
+    hs_.noalias() = W * x;
+    hs_.colwise() += b.col(0);
+    for (Index t = 0; t < T; ++t) {
+      const Index n = seq.active(t);
+      auto pre = hs_.middleCols(t * B, n);
+      pre.noalias() += R * h.leftCols(n);
+      pre = pre.array().tanh();
+      h.leftCols(n) = pre;
+      if (n < B) hs_.middleCols(t * B + n, B - n).setZero();
+    }
+    h_out = hs_;
+    if (final) *final = state_;
+  }
+
+  void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
+    const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+    const auto W = param(theta, W_);
+    const auto R = param(theta, R_);
+    dpre_.resize(H, T * B);
+    dh_.setZero(H, B);
+    for (Index t = T - 1; t >= 0; --t) {
+      const Index n = seq.active(t);
+      auto dpre = dpre_.middleCols(t * B, n);
+      const auto h = hs_.middleCols(t * B, n);
+      dh_.leftCols(n) += dh_out.middleCols(t * B, n);
+      dpre = dh_.leftCols(n).array() * (S(1) - h.array().square());
+      dh_.leftCols(n).noalias() = R.transpose() * dpre;
+      if (n < B) dpre_.middleCols(t * B + n, B - n).setZero();
+    }
+    // Weight gradients over all steps at once.
+    grad(dtheta, W_).noalias() = dpre_ * x.transpose();
+    auto dR = grad(dtheta, R_);
+    dR.noalias() = dpre_.leftCols(B) * initial_h_.transpose();
+    if (T > 1)
+      dR.noalias() += dpre_.rightCols((T - 1) * B) * hs_.leftCols((T - 1) * B).transpose();
+    grad(dtheta, b_) = dpre_.rowwise().sum();
+    if (dx) dx->noalias() = W.transpose() * dpre_;
+  }
+
+ private:
+  ParamTensor W_, R_, b_;
+  CellState<S> state_;
+  Matrix<S> initial_h_, hs_, dpre_, dh_;
+};
+
+}  // namespace
+
+void register_cell_rnn(CellRegistry& registry) {
+  registry.add<RnnCell>({"rnn", "rnn", "tanh RNN, h = tanh(Wx + Rh + b) (Elman 1990; Jozefowicz et al. 2015)",
+                         "H(I+H+1)"});
+}
+
+}  // namespace cellzoo::cells

@@ -1,0 +1,70 @@
+// cellzoo: git-style subcommands (see commands.def).
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "framework/util/error.hpp"
+
+namespace cellzoo::cli {
+#define CELLZOO_COMMAND(name, fn, summary) int fn(const std::vector<std::string>& args);
+#include "framework/cli/commands.def"
+#undef CELLZOO_COMMAND
+}  // namespace cellzoo::cli
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>&);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+#define CELLZOO_COMMAND(name, fn, summary) {name, &cellzoo::cli::fn, summary},
+#include "framework/cli/commands.def"
+#undef CELLZOO_COMMAND
+};
+
+void print_usage(std::ostream& out) {
+  out << "cellzoo " CELLZOO_VERSION " - compare recurrent cell architectures at scale\n\n"
+      << "usage: cellzoo <command> [options]   (cellzoo <command> --help for its options)\n\n"
+      << "commands:\n";
+  for (const auto& c : kCommands) {
+    std::string name = c.name;
+    name.resize(12, ' ');
+    out << "  " << name << c.summary << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    print_usage(std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::cout << "cellzoo " CELLZOO_VERSION "\n";
+    return 0;
+  }
+  const std::string name = argv[1];
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      return c.run(std::vector<std::string>(argv + 2, argv + argc));
+    } catch (const cellzoo::Error& e) {
+      std::cerr << "cellzoo " << name << ": error: " << e.what() << "\n";
+      if (!e.hint().empty()) std::cerr << "  hint: " << e.hint() << "\n";
+      return 2;
+    } catch (const std::exception& e) {
+      std::cerr << "cellzoo " << name << ": internal error: " << e.what() << "\n";
+      return 3;
+    }
+  }
+  std::cerr << "cellzoo: unknown command '" << name << "'\n\n";
+  print_usage(std::cerr);
+  return 2;
+}

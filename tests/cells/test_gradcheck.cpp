@@ -1,0 +1,58 @@
+// Every registered cell passes a finite-difference gradient check in double precision.
+// The test iterates the registry, so a new cell is covered automatically.
+#include <catch2/catch.hpp>
+
+#include "framework/cells/gradcheck.hpp"
+#include "framework/util/error.hpp"
+
+using namespace cellzoo;
+using namespace cellzoo::cells;
+
+TEST_CASE("every registered cell matches finite differences", "[cells][gradcheck]") {
+  const auto& registry = CellRegistry::instance();
+  for (const auto& name : registry.names()) {
+    DYNAMIC_SECTION(name) {
+      const auto entry = registry.get(name);
+      const auto r = gradcheck(entry, default_gradcheck_problems(entry.info.square_input));
+      INFO(name << ": worst tensor " << r.worst_tensor << ", error " << r.max_error);
+      CHECK(r.problems == 4);
+      CHECK(r.max_error < 1e-7);
+    }
+  }
+}
+
+TEST_CASE("gradcheck catches a wrong gradient", "[cells][gradcheck]") {
+  // A cell whose backward is off by a factor must fail: the check can fail.
+  auto entry = CellRegistry::instance().get("rnn");
+  struct Broken : Cell<double> {
+    std::unique_ptr<Cell<double>> inner;
+    explicit Broken(std::unique_ptr<Cell<double>> c)
+        : Cell<double>(c->input_size(), c->hidden_size()), inner(std::move(c)) {
+      layout_ = inner->layout();
+    }
+    void forward(ConstVectorRef<double> th, ConstMatrixRef<double> x, const SequenceLayout& s,
+                 const CellState<double>* i, MatrixRef<double> h, CellState<double>* f) override {
+      inner->forward(th, x, s, i, h, f);
+    }
+    void backward(ConstVectorRef<double> th, ConstMatrixRef<double> x, const SequenceLayout& s,
+                  ConstMatrixRef<double> dh, VectorRef<double> dth, Matrix<double>* dx) override {
+      inner->backward(th, x, s, dh, dth, dx);
+      dth *= 1.001;
+    }
+  };
+  CellEntry broken = entry;
+  broken.make_double = [entry](Index i, Index h) -> std::unique_ptr<Cell<double>> {
+    return std::make_unique<Broken>(entry.make_double(i, h));
+  };
+  CHECK(gradcheck(broken, default_gradcheck_problems(false)).max_error > 1e-4);
+}
+
+TEST_CASE("unknown cell names list the registered ones", "[cells][registry]") {
+  try {
+    CellRegistry::instance().get("lstm-xyz");
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("unknown cell 'lstm-xyz'") != std::string::npos);
+    CHECK(e.hint().find("rnn") != std::string::npos);
+  }
+}
