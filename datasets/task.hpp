@@ -29,12 +29,12 @@ enum class Split { train, valid, test };
 
 // The task's headline metric, computed by the trainer from its loss and predictions.
 enum class Metric {
-  mse,             // mean squared error per scored step
-  accuracy,        // fraction of scored steps whose argmax (softmax) / thresholded
-                   // output (|error| < tolerance for mse) is right; higher is better
-  nll_per_step,    // Bernoulli NLL summed over output units, averaged over scored steps (Greff)
-  bits_per_char,   // softmax cross-entropy / ln 2
-  perplexity,      // exp(softmax cross-entropy)
+  mse,                // mean squared error per scored step
+  accuracy,           // fraction of scored steps whose argmax (softmax) / thresholded
+                      // output (|error| < tolerance for mse) is right; higher is better
+  nll_per_step,       // Bernoulli NLL summed over output units, averaged over scored steps (Greff)
+  bits_per_char,      // softmax cross-entropy / ln 2
+  perplexity,         // exp(softmax cross-entropy)
   sequence_accuracy,  // fraction of sequences whose every scored step is right
 };
 
@@ -54,19 +54,19 @@ struct TaskInfo {
 };
 
 struct Sequence {
-  std::vector<int> input_tokens;     // one_hot inputs: one id per step
-  Matrix<float> input_dense;         // dense inputs: input_size x length
-  std::vector<int> target_tokens;    // softmax targets: one class per step (-1: none)
-  Matrix<float> target_dense;        // mse / Bernoulli targets: output_size x length
-  std::vector<float> weight;         // loss weight per step (0 = not scored)
+  std::vector<int> input_tokens;   // one_hot inputs: one id per step
+  Matrix<float> input_dense;       // dense inputs: input_size x length
+  std::vector<int> target_tokens;  // softmax targets: one class per step (-1: none)
+  Matrix<float> target_dense;      // mse / Bernoulli targets: output_size x length
+  std::vector<float> weight;       // loss weight per step (0 = not scored)
   Index length() const { return static_cast<Index>(weight.size()); }
 };
 
 struct TaskData {
   TaskInfo info;
-  std::vector<Sequence> train, valid, test;         // sequence tasks
+  std::vector<Sequence> train, valid, test;                  // sequence tasks
   std::vector<int> train_stream, valid_stream, test_stream;  // stream tasks (token ids)
-  std::vector<std::string> vocabulary;              // token names for one_hot tasks, if any
+  std::vector<std::string> vocabulary;  // token names for one_hot tasks, if any
   const std::vector<Sequence>& sequences(Split s) const;
   const std::vector<int>& stream(Split s) const;
 };
@@ -98,5 +98,14 @@ class TaskRegistry {
 
 // Defined in builtin_tasks.cpp: one line per task (see builtin_tasks.def).
 void register_builtin_tasks(TaskRegistry& registry);
+
+// Checks that `data` is consistent with its TaskInfo: every sequence has a positive
+// length, inputs/targets/weights of matching sizes, token ids in range, scored softmax
+// steps with a target; stream tasks have non-empty streams with ids in the vocabulary.
+// Throws cellzoo::Error naming the split and sequence. TaskRegistry::build calls it.
+void check_task_data(const TaskData& data);
+
+// "name (default D): meaning" lines, one per option, for help texts and error hints.
+std::string describe_options(const TaskEntry& entry);
 
 }  // namespace cellzoo::datasets
