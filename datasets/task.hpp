@@ -81,6 +81,8 @@ struct TaskEntry {
   std::function<TaskData(const TaskOptions& options, std::uint64_t seed)> build;
 };
 
+// Thread safety: after instance() returns, get(), names() and build() may be called from
+// several threads at once (builders share no mutable state); add() may not.
 class TaskRegistry {
  public:
   static TaskRegistry& instance();  // with every built-in task registered
