@@ -1,0 +1,172 @@
+// The training-step benchmark (see benchmark.hpp).
+#include "framework/cells/benchmark.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "framework/util/error.hpp"
+#include "framework/util/random.hpp"
+
+namespace cellzoo::cells {
+namespace {
+
+constexpr float kLearningRate = 0.01f;
+constexpr float kMomentum = 0.9f;
+
+template <typename Derived>
+void fill_uniform(Eigen::DenseBase<Derived>& m, Rng& rng, double bound) {
+  for (Index j = 0; j < m.cols(); ++j)
+    for (Index i = 0; i < m.rows(); ++i) m(i, j) = static_cast<float>(rng.uniform(-bound, bound));
+}
+
+// velocity = momentum * velocity + gradient; parameters -= lr * velocity.
+template <typename P, typename G, typename V>
+void momentum_update(P&& param, const G& grad, V&& velocity) {
+  velocity = kMomentum * velocity + grad;
+  param -= kLearningRate * velocity;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+const std::vector<BenchSize>& bench_sizes() {
+  static const std::vector<BenchSize> sizes = {
+      {"T", 8, 32, 16, 200},
+      {"S", 32, 128, 32, 100},
+      {"M", 128, 256, 32, 100},
+      {"L", 256, 512, 64, 50},
+  };
+  return sizes;
+}
+
+const BenchSize& find_bench_size(std::string_view name) {
+  for (const auto& s : bench_sizes())
+    if (s.name == name) return s;
+  std::string known;
+  for (const auto& s : bench_sizes())
+    known += (known.empty() ? "" : ", ") + s.name + " (I=" + std::to_string(s.input) +
+             " H=" + std::to_string(s.hidden) + " B=" + std::to_string(s.batch) +
+             " T=" + std::to_string(s.length) + ")";
+  throw Error("unknown benchmark size '" + std::string(name) + "'", "valid sizes: " + known);
+}
+
+Index flop_gate_count(const CellEntry& entry, const Cell<float>& cell) {
+  const auto& family = entry.info.family;
+  if (family == "rnn") return 1;
+  if (family == "gru" || family == "mut") return 3;
+  if (family == "lstm") return 4;
+  Index rows = 0;
+  for (const auto& t : cell.layout().tensors())
+    if (t.kind == ParamKind::input_weight) rows += t.rows;
+  return std::max<Index>(1, rows / cell.hidden_size());
+}
+
+double train_step_flops(Index gates, Index input, Index hidden, Index batch, Index length) {
+  const double G = static_cast<double>(gates), I = static_cast<double>(input),
+               H = static_cast<double>(hidden),
+               BT = static_cast<double>(batch) * static_cast<double>(length);
+  const double forward = 2 * G * H * I * BT + 2 * G * H * H * BT + 2 * I * H * BT;
+  return 3 * forward;
+}
+
+TrainStepBench::TrainStepBench(const CellEntry& entry, const BenchSize& size, std::uint64_t seed)
+    : size_(size),
+      input_(entry.info.square_input ? size.hidden : size.input),
+      cell_(entry.make<float>(input_, size.hidden)),
+      seq_(size.length, size.batch) {
+  gates_ = flop_gate_count(entry, *cell_);
+  const Index H = size.hidden, I = input_, cols = seq_.columns();
+  Rng rng(derive_seed(seed, "bench:" + entry.info.name + ":" + size.name));
+  theta_.resize(cell_->parameter_count());
+  cell_->initialize(theta_, rng, InitOptions{});
+  dtheta_.setZero(theta_.size());
+  vtheta_.setZero(theta_.size());
+  V_.resize(I, H);
+  fill_uniform(V_, rng, 1.0 / std::sqrt(static_cast<double>(H)));
+  c_.setZero(I);
+  dV_.setZero(I, H);
+  vV_.setZero(I, H);
+  dc_.setZero(I);
+  vc_.setZero(I);
+  x_.resize(I, cols);
+  fill_uniform(x_, rng, 1.0);
+  target_.resize(I, cols);
+  fill_uniform(target_, rng, 1.0);
+  h_.setZero(H, cols);
+  y_.setZero(I, cols);
+  dy_.setZero(I, cols);
+  dh_.setZero(H, cols);
+}
+
+double TrainStepBench::flops() const {
+  return train_step_flops(gates_, input_, size_.hidden, size_.batch, size_.length);
+}
+
+float TrainStepBench::step() {
+  cell_->forward(theta_, x_, seq_, nullptr, h_, nullptr);
+  y_.noalias() = V_ * h_;
+  y_.colwise() += c_;
+  // Mean squared error over all outputs and positions.
+  const float scale = 1.0f / static_cast<float>(y_.size());
+  dy_ = y_ - target_;
+  const float loss = dy_.squaredNorm() * scale;
+  dy_ *= 2 * scale;
+  dV_.noalias() = dy_ * h_.transpose();
+  dc_ = dy_.rowwise().sum();
+  dh_.noalias() = V_.transpose() * dy_;
+  cell_->backward(theta_, x_, seq_, dh_, dtheta_, nullptr);
+  momentum_update(theta_, dtheta_, vtheta_);
+  momentum_update(V_, dV_, vV_);
+  momentum_update(c_, dc_, vc_);
+  return loss;
+}
+
+double median_seconds_per_call(const std::function<void()>& fn, int blocks,
+                               double min_block_seconds) {
+  // Warm-up: the first calls size the workspaces and fill the caches; it also estimates
+  // the cost of one call.
+  fn();
+  Index warm = 0;
+  const auto warm_start = std::chrono::steady_clock::now();
+  do {
+    fn();
+    ++warm;
+  } while (seconds_since(warm_start) < 0.25 * min_block_seconds);
+  const double estimate = seconds_since(warm_start) / static_cast<double>(warm);
+  const Index calls =
+      std::max<Index>(1, static_cast<Index>(std::ceil(min_block_seconds / estimate)));
+
+  std::vector<double> per_call;
+  for (int b = 0; b < std::max(1, blocks); ++b) {
+    const auto start = std::chrono::steady_clock::now();
+    for (Index i = 0; i < calls; ++i) fn();
+    per_call.push_back(seconds_since(start) / static_cast<double>(calls));
+  }
+  std::sort(per_call.begin(), per_call.end());
+  const std::size_t mid = per_call.size() / 2;
+  return per_call.size() % 2 ? per_call[mid] : 0.5 * (per_call[mid - 1] + per_call[mid]);
+}
+
+std::vector<GemmShape> bench_gemm_shapes(const BenchSize& size) {
+  const Index G = 4, H = size.hidden;
+  return {{"4HxH*HxB", G * H, H, size.batch},
+          {"4HxI*IxTB", G * H, size.input, size.length * size.batch}};
+}
+
+double sgemm_gflops(const GemmShape& shape, int blocks, double min_block_seconds) {
+  Rng rng(derive_seed(1, "sgemm:" + shape.label));
+  Matrix<float> a(shape.m, shape.k), b(shape.k, shape.n), c(shape.m, shape.n);
+  fill_uniform(a, rng, 1.0);
+  fill_uniform(b, rng, 1.0);
+  const double seconds =
+      median_seconds_per_call([&] { c.noalias() = a * b; }, blocks, min_block_seconds);
+  volatile float sink = c(0, 0);  // the product is used, so it cannot be optimised away
+  (void)sink;
+  return 2.0 * static_cast<double>(shape.m * shape.k * shape.n) / seconds * 1e-9;
+}
+
+}  // namespace cellzoo::cells

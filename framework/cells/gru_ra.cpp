@@ -1,0 +1,134 @@
+// gru-ra: the GRU with the reset gate applied AFTER the recurrent product (Cho et al.
+// 2014 arXiv v1 ordering; the form of cuDNN, PyTorch's nn.GRU and Keras reset_after=True).
+//
+//   r_t = sigmoid(W_r x_t + R_r h_{t-1} + b_r)
+//   z_t = sigmoid(W_z x_t + R_z h_{t-1} + b_z)
+//   n_t = tanh(W_n x_t + b_n + r_t * (R_n h_{t-1} + b_hn))
+//   h_t = z_t * h_{t-1} + (1 - z_t) * n_t            (z keeps the old state)
+//
+// Parameters, gate order r, z, n (PyTorch's): W (3H x I), R (3H x H), b (3H), b_hn (H).
+// Count: 3H(I + H + 1) + H. b_hn is separate because it sits inside r * (...), so unlike
+// the other recurrent biases it cannot be folded into b.
+// Differs from gru only in where r acts (see gru.cpp); here all three recurrent products
+// are one GEMM per step.
+// PyTorch twin: nn.GRU with W = weight_ih_l0, R = weight_hh_l0,
+// b[0:2H] = bias_ih_l0[0:2H] + bias_hh_l0[0:2H], b[2H:3H] = bias_ih_l0[2H:3H],
+// b_hn = bias_hh_l0[2H:3H].
+#include "framework/cells/registry.hpp"
+#include "framework/cells/state_history.hpp"
+
+namespace cellzoo::cells {
+namespace {
+
+template <typename S>
+class GruResetAfterCell final : public Cell<S> {
+  using Cell<S>::layout_;
+  using Cell<S>::param;
+  using Cell<S>::grad;
+
+ public:
+  GruResetAfterCell(Index input, Index hidden) : Cell<S>(input, hidden) {
+    layout_.add("W", 3 * hidden, input, ParamKind::input_weight);
+    layout_.add("R", 3 * hidden, hidden, ParamKind::recurrent_weight);
+    layout_.add("b", 3 * hidden, 1, ParamKind::bias);
+    layout_.add("b_hn", hidden, 1, ParamKind::bias);
+    W_ = layout_.find("W");
+    R_ = layout_.find("R");
+    b_ = layout_.find("b");
+    b_hn_ = layout_.find("b_hn");
+  }
+
+  void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+               const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
+    const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+    const auto W = param(theta, W_);
+    const auto R = param(theta, R_);
+    const auto b = param(theta, b_);
+    const auto b_hn = param(theta, b_hn_);
+    begin_history(initial, H, seq, scratch_, hs_);
+
+    // gates_: input pre-activations, then (in place) r, z and n. rec_: R h_{t-1}, whose
+    // n rows (plus b_hn) backward needs for dr.
+    gates_.resize(3 * H, T * B);
+    gates_.noalias() = W * x;
+    gates_.colwise() += b.col(0);
+    rec_.resize(3 * H, T * B);
+    for (Index t = 0; t < T; ++t) {
+      const Index n = seq.active(t);
+      auto g = gates_.middleCols(t * B, n);
+      auto rec = rec_.middleCols(t * B, n);
+      const auto h_prev = hs_.middleCols(t * B, n);
+      rec.noalias() = R * h_prev;
+      auto rz = g.topRows(2 * H);
+      rz = (rz + rec.topRows(2 * H)).array().logistic();
+      auto un = rec.bottomRows(H);
+      un.colwise() += b_hn.col(0);
+      auto cand = g.bottomRows(H);
+      cand = (cand.array() + g.topRows(H).array() * un.array()).tanh();
+      const auto z = g.middleRows(H, H).array();
+      hs_.middleCols((t + 1) * B, n) = z * h_prev.array() + (S(1) - z) * cand.array();
+      if (n < B) hs_.middleCols((t + 1) * B + n, B - n).setZero();
+    }
+    h_out = hs_.rightCols(T * B);
+    gather_final(hs_, seq, final);
+  }
+
+  void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
+    const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+    const auto W = param(theta, W_);
+    const auto R = param(theta, R_);
+    // dgates_: dLoss/d(input pre-activations); drec_: dLoss/d(R h_{t-1}). They differ only
+    // in the n rows, where r sits between the product and the candidate.
+    dgates_.resize(3 * H, T * B);
+    drec_.resize(3 * H, T * B);
+    dh_.setZero(H, B);
+    for (Index t = T - 1; t >= 0; --t) {
+      const Index n = seq.active(t);
+      const auto g = gates_.middleCols(t * B, n);
+      const auto r = g.topRows(H).array();
+      const auto z = g.middleRows(H, H).array();
+      const auto cand = g.bottomRows(H).array();
+      const auto un = rec_.middleCols(t * B, n).bottomRows(H).array();
+      const auto h_prev = hs_.middleCols(t * B, n).array();
+      auto dg = dgates_.middleCols(t * B, n);
+      auto drec = drec_.middleCols(t * B, n);
+      auto dh = dh_.leftCols(n);
+      dh += dh_out.middleCols(t * B, n);
+      dg.bottomRows(H) = dh.array() * (S(1) - z) * (S(1) - cand.square());
+      dg.middleRows(H, H) = dh.array() * (h_prev - cand) * z * (S(1) - z);
+      dg.topRows(H) = dg.bottomRows(H).array() * un * r * (S(1) - r);
+      drec.topRows(2 * H) = dg.topRows(2 * H);
+      drec.bottomRows(H) = dg.bottomRows(H).array() * r;
+      dh = dh.array() * z;
+      dh.noalias() += R.transpose() * drec;
+      if (n < B) {
+        dgates_.middleCols(t * B + n, B - n).setZero();
+        drec_.middleCols(t * B + n, B - n).setZero();
+      }
+    }
+    // Weight gradients over all steps at once.
+    grad(dtheta, W_).noalias() = dgates_ * x.transpose();
+    grad(dtheta, R_).noalias() = drec_ * hs_.leftCols(T * B).transpose();
+    grad(dtheta, b_) = dgates_.rowwise().sum();
+    grad(dtheta, b_hn_) = drec_.bottomRows(H).rowwise().sum();
+    if (dx) dx->noalias() = W.transpose() * dgates_;
+  }
+
+ private:
+  ParamTensor W_, R_, b_, b_hn_;
+  CellState<S> scratch_;
+  Matrix<S> hs_, gates_, rec_, dgates_, drec_, dh_;
+};
+
+}  // namespace
+
+void register_cell_gru_ra(CellRegistry& registry) {
+  registry.add<GruResetAfterCell>(
+      {"gru-ra", "gru",
+       "GRU, reset after the recurrent product, separate b_hn (Cho et al. 2014 v1; cuDNN, "
+       "PyTorch nn.GRU)",
+       "3H(I+H+1) + H"});
+}
+
+}  // namespace cellzoo::cells

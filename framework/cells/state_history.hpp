@@ -1,0 +1,33 @@
+// Helpers for cells that keep the whole state history in one matrix: hs is H x (T+1)*B,
+// block 0 the initial h and block t+1 the h after step t. Then h_{t-1} of every step is
+// hs.leftCols(T*B) (one GEMM for the recurrent weight gradients), the outputs are
+// hs.rightCols(T*B), and a step reads and writes contiguous column blocks without a copy.
+// Used by the GRU family and the MUT cells.
+#pragma once
+
+#include "framework/cells/cell.hpp"
+
+namespace cellzoo::cells {
+
+// Sizes hs for `seq` and puts the initial state (or zeros) into block 0.
+template <typename S>
+void begin_history(const CellState<S>* initial, Index hidden, const SequenceLayout& seq,
+                   CellState<S>& scratch, Matrix<S>& hs) {
+  const Index B = seq.batch();
+  reset_state(initial, 1, hidden, B, scratch);  // validates the initial state's shape
+  hs.resize(hidden, (seq.steps() + 1) * B);
+  hs.leftCols(B) = scratch[0];
+}
+
+// The final state of every sequence: h after its own last step.
+template <typename S>
+void gather_final(const Matrix<S>& hs, const SequenceLayout& seq, CellState<S>* final) {
+  if (!final) return;
+  const Index B = seq.batch();
+  final->resize(1);
+  auto& h = (*final)[0];
+  h.resize(hs.rows(), B);
+  for (Index b = 0; b < B; ++b) h.col(b) = hs.col(seq.length(b) * B + b);
+}
+
+}  // namespace cellzoo::cells
