@@ -1,0 +1,319 @@
+// The LSTM family kernel (see lstm_kernel.hpp for the equations and layouts).
+//
+// Backward, per step t from the last (dy, dc arrive from step t+1; da = dL/d(gate
+// activations of step t) from step t+1's R_gates, full gate recurrence only):
+//   do = (dy * h(c_t) + da_o) * o(1 - o)
+//   dc = dc_carry + dy * o * h'(c_t) + p_o * do
+//   di = (dc * z + da_i) * i(1 - i)          (coupled: dc * (z - c_{t-1}) instead of dc * z)
+//   df = (dc * c_{t-1} + da_f) * f(1 - f)
+//   dz = dc * i * g'(z)
+//   dc_carry(t-1) = dc * f + p_i * di + p_f * df
+//   dy(t-1) = R^T [dz; di; df; do],  da(t-1) = R_gates^T [di; df; do]
+#include "framework/cells/lstm_kernel.hpp"
+
+#include <string>
+
+#include "framework/util/error.hpp"
+
+namespace cellzoo::cells {
+
+template <typename S>
+LstmCell<S>::LstmCell(Index input_size, Index hidden_size, LstmOptions options)
+    : Cell<S>(input_size, hidden_size), options_(options) {
+  if (input_size <= 0 || hidden_size <= 0)
+    throw Error("lstm: input and hidden sizes must be positive, got I=" +
+                    std::to_string(input_size) + " H=" + std::to_string(hidden_size),
+                "choose a hidden size of at least 1");
+  if (options.coupled_input_forget && (!options.input_gate || options.forget_gate))
+    throw Error("lstm: a coupled forget gate (f = 1 - i) needs an input gate and no forget gate",
+                "set input_gate = true and forget_gate = false with coupled_input_forget");
+  Index next = 1;  // block 0 is the block input z
+  if (options.input_gate) row_i_ = next++;
+  if (options.forget_gate) row_f_ = next++;
+  if (options.output_gate) row_o_ = next++;
+  blocks_ = next;
+  gates_ = next - 1;
+  if (options.full_gate_recurrence && gates_ == 0)
+    throw Error("lstm: full gate recurrence needs at least one gate",
+                "keep a gate or turn full_gate_recurrence off");
+
+  const Index H = hidden_size;
+  layout_.add("W", blocks_ * H, input_size, ParamKind::input_weight);
+  layout_.add("R", blocks_ * H, H, ParamKind::recurrent_weight);
+  layout_.add("b", blocks_ * H, 1, ParamKind::bias);
+  if (options.peepholes) {
+    if (row_i_ >= 0) layout_.add("p_i", H, 1, ParamKind::peephole);
+    if (row_f_ >= 0) layout_.add("p_f", H, 1, ParamKind::peephole);
+    if (row_o_ >= 0) layout_.add("p_o", H, 1, ParamKind::peephole);
+  }
+  if (options.full_gate_recurrence)
+    layout_.add("R_gates", gates_ * H, gates_ * H, ParamKind::recurrent_weight);
+  W_ = layout_.find("W");
+  R_ = layout_.find("R");
+  b_ = layout_.find("b");
+  if (layout_.has("p_i")) p_i_ = layout_.find("p_i");
+  if (layout_.has("p_f")) p_f_ = layout_.find("p_f");
+  if (layout_.has("p_o")) p_o_ = layout_.find("p_o");
+  if (layout_.has("R_gates")) R_gates_ = layout_.find("R_gates");
+
+  ones_ = Array::Ones(H);
+  f_tmp_.resize(H);
+  dc_tmp_.resize(H);
+}
+
+template <typename S>
+std::optional<std::pair<Index, Index>> LstmCell<S>::forget_bias_range() const {
+  if (row_f_ < 0) return std::nullopt;
+  const Index H = this->hidden_size();
+  return std::make_pair(b_.offset + row_f_ * H, b_.offset + (row_f_ + 1) * H);
+}
+
+template <typename S>
+typename LstmCell<S>::Peepholes LstmCell<S>::peepholes(const ConstVectorRef<S>& theta) const {
+  Peepholes p;
+  if (p_i_.size() > 0) p.i = theta.data() + p_i_.offset;
+  if (p_f_.size() > 0) p.f = theta.data() + p_f_.offset;
+  if (p_o_.size() > 0) p.o = theta.data() + p_o_.offset;
+  return p;
+}
+
+// One step of one sequence: `a` holds the column's pre-activations [z; i; f; o] and
+// receives the activations in place.
+template <typename S>
+void LstmCell<S>::forward_column(S* a, const S* c_prev, S* c, S* y, S* hc, const Peepholes& p) {
+  const Index H = this->hidden_size();
+  const ConstCol cp(c_prev, H);
+  Col z(a, H);
+  if (options_.input_activation == LstmActivation::tanh) z = z.tanh();
+  const S* ip = ones_.data();
+  if (row_i_ >= 0) {
+    Col i(a + row_i_ * H, H);
+    if (p.i)
+      i = (i + ConstCol(p.i, H) * cp).logistic();
+    else
+      i = i.logistic();
+    ip = i.data();
+  }
+  const S* fp = ones_.data();
+  if (row_f_ >= 0) {
+    Col f(a + row_f_ * H, H);
+    if (p.f)
+      f = (f + ConstCol(p.f, H) * cp).logistic();
+    else
+      f = f.logistic();
+    fp = f.data();
+  } else if (options_.coupled_input_forget) {
+    f_tmp_ = S(1) - ConstCol(ip, H);
+    fp = f_tmp_.data();
+  }
+  Col cc(c, H);
+  cc = z * ConstCol(ip, H) + ConstCol(fp, H) * cp;
+  Col yy(y, H);
+  const bool tanh_out = options_.output_activation == LstmActivation::tanh;
+  if (tanh_out) Col(hc, H) = cc.tanh();
+  const ConstCol hv(tanh_out ? hc : c, H);
+  if (row_o_ >= 0) {
+    Col o(a + row_o_ * H, H);
+    if (p.o)
+      o = (o + ConstCol(p.o, H) * cc).logistic();
+    else
+      o = o.logistic();
+    yy = hv * o;
+  } else {
+    yy = hv;
+  }
+}
+
+// Backward of one step of one sequence: writes the pre-activation gradients `d`
+// [dz; di; df; do] and replaces dc_carry by the cell-state gradient for step t-1.
+template <typename S>
+void LstmCell<S>::backward_column(const S* a, const S* c_prev, const S* c, const S* hc, S* dy_p,
+                                  S* dc_carry, const S* da, S* d, const Peepholes& p) {
+  const Index H = this->hidden_size();
+  const ConstCol cp(c_prev, H), dy(dy_p, H);
+  Col dcar(dc_carry, H);
+  Array& dc = dc_tmp_;
+  const bool tanh_out = options_.output_activation == LstmActivation::tanh;
+  const ConstCol hv(tanh_out ? hc : c, H);
+  if (row_o_ >= 0) {
+    const ConstCol o(a + row_o_ * H, H);
+    Col d_o(d + row_o_ * H, H);
+    if (da)
+      d_o = (dy * hv + ConstCol(da + (row_o_ - 1) * H, H)) * o * (S(1) - o);
+    else
+      d_o = dy * hv * o * (S(1) - o);
+    if (tanh_out)
+      dc = dcar + dy * o * (S(1) - hv.square());
+    else
+      dc = dcar + dy * o;
+    if (p.o) dc += ConstCol(p.o, H) * d_o;
+  } else if (tanh_out) {
+    dc = dcar + dy * (S(1) - hv.square());
+  } else {
+    dc = dcar + dy;
+  }
+
+  const ConstCol z(a, H);
+  const S* ip = ones_.data();
+  if (row_i_ >= 0) {
+    ip = a + row_i_ * H;
+    const ConstCol i(ip, H);
+    Col d_i(d + row_i_ * H, H);
+    if (options_.coupled_input_forget)
+      d_i = dc * (z - cp);
+    else
+      d_i = dc * z;
+    if (da) d_i += ConstCol(da + (row_i_ - 1) * H, H);
+    d_i *= i * (S(1) - i);
+  }
+  if (row_f_ >= 0) {
+    const ConstCol f(a + row_f_ * H, H);
+    Col d_f(d + row_f_ * H, H);
+    if (da)
+      d_f = (dc * cp + ConstCol(da + (row_f_ - 1) * H, H)) * f * (S(1) - f);
+    else
+      d_f = dc * cp * f * (S(1) - f);
+  }
+  const ConstCol i(ip, H);
+  Col d_z(d, H);
+  if (options_.input_activation == LstmActivation::tanh)
+    d_z = dc * i * (S(1) - z.square());
+  else
+    d_z = dc * i;
+
+  if (row_f_ >= 0)
+    dcar = dc * ConstCol(a + row_f_ * H, H);
+  else if (options_.coupled_input_forget)
+    dcar = dc * (S(1) - i);
+  else
+    dcar = dc;
+  if (p.i) dcar += ConstCol(p.i, H) * ConstCol(d + row_i_ * H, H);
+  if (p.f) dcar += ConstCol(p.f, H) * ConstCol(d + row_f_ * H, H);
+}
+
+template <typename S>
+void LstmCell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                          const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+  const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+  const Index GH = blocks_ * H, KH = gates_ * H;
+  if (x.rows() != this->input_size() || x.cols() != T * B || h_out.rows() != H ||
+      h_out.cols() != T * B)
+    throw Error("lstm forward: x is " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
+                    " and h_out " + std::to_string(h_out.rows()) + "x" +
+                    std::to_string(h_out.cols()) + ", expected " +
+                    std::to_string(this->input_size()) + "x" + std::to_string(T * B) + " and " +
+                    std::to_string(H) + "x" + std::to_string(T * B),
+                "x and h_out have one column per (step, sequence) of the sequence layout");
+  const bool fgr = options_.full_gate_recurrence;
+  const auto W = param(theta, W_);
+  const auto R = param(theta, R_);
+  const auto b = param(theta, b_);
+  const Peepholes p = peepholes(theta);
+
+  reset_state(initial, state_count(), H, B, scratch_);
+  acts_.resize(GH, (T + 1) * B);
+  ys_.resize(H, (T + 1) * B);
+  cs_.resize(H, (T + 1) * B);
+  ys_.leftCols(B) = scratch_[0];
+  cs_.leftCols(B) = scratch_[1];
+  if (fgr)
+    for (Index k = 0; k < gates_; ++k)
+      acts_.block((k + 1) * H, 0, H, B) = scratch_[static_cast<std::size_t>(k + 2)];
+
+  auto pre = acts_.rightCols(T * B);
+  pre.noalias() = W * x;
+  pre.colwise() += b.col(0);
+  const bool keep_hc = options_.output_activation == LstmActivation::tanh;
+  if (keep_hc) hc_.resize(H, T * B);
+  for (Index t = 0; t < T; ++t) {
+    const Index n = seq.active(t);
+    auto a = acts_.middleCols((t + 1) * B, n);
+    a.noalias() += R * ys_.middleCols(t * B, n);
+    if (fgr) {
+      const auto Rg = param(theta, R_gates_);
+      a.bottomRows(KH).noalias() += Rg * acts_.block(H, t * B, KH, n);
+    }
+    for (Index j = 0; j < n; ++j) {
+      const Index col = t * B + j;
+      forward_column(acts_.col(B + col).data(), cs_.col(col).data(), cs_.col(B + col).data(),
+                     ys_.col(B + col).data(), keep_hc ? hc_.col(col).data() : nullptr, p);
+    }
+    if (n < B) {  // padding: zero output, and finite history for the gradient GEMMs
+      ys_.middleCols((t + 1) * B + n, B - n).setZero();
+      cs_.middleCols((t + 1) * B + n, B - n).setZero();
+    }
+  }
+  h_out = ys_.rightCols(T * B);
+
+  if (!final) return;
+  final->resize(static_cast<std::size_t>(state_count()));
+  for (auto& s : *final) s.resize(H, B);
+  for (Index bb = 0; bb < B; ++bb) {
+    const Index col = seq.length(bb) * B + bb;  // history block after the sequence's last step
+    (*final)[0].col(bb) = ys_.col(col);
+    (*final)[1].col(bb) = cs_.col(col);
+    if (fgr)
+      for (Index k = 0; k < gates_; ++k)
+        (*final)[static_cast<std::size_t>(k + 2)].col(bb) = acts_.block((k + 1) * H, col, H, 1);
+  }
+}
+
+template <typename S>
+void LstmCell<S>::backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                           ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) {
+  const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+  const Index GH = blocks_ * H, KH = gates_ * H, TB = T * B;
+  if (ys_.cols() != (T + 1) * B || dh_out.rows() != H || dh_out.cols() != TB)
+    throw Error("lstm backward: does not match the preceding forward (batch shape or dh_out)",
+                "call forward on the same batch right before backward");
+  const bool fgr = options_.full_gate_recurrence;
+  const auto W = param(theta, W_);
+  const auto R = param(theta, R_);
+  const Peepholes p = peepholes(theta);
+  const bool keep_hc = options_.output_activation == LstmActivation::tanh;
+
+  dacts_.resize(GH, TB);
+  dy_.setZero(H, B);
+  dc_.setZero(H, B);
+  if (fgr) da_.setZero(KH, B);
+  for (Index t = T - 1; t >= 0; --t) {
+    const Index n = seq.active(t);
+    dy_.leftCols(n) += dh_out.middleCols(t * B, n);
+    for (Index j = 0; j < n; ++j) {
+      const Index col = t * B + j;
+      backward_column(acts_.col(B + col).data(), cs_.col(col).data(), cs_.col(B + col).data(),
+                      keep_hc ? hc_.col(col).data() : nullptr, dy_.col(j).data(), dc_.col(j).data(),
+                      fgr ? da_.col(j).data() : nullptr, dacts_.col(col).data(), p);
+    }
+    if (n < B) dacts_.middleCols(t * B + n, B - n).setZero();
+    if (t == 0) break;  // no gradient into the initial state
+    dy_.leftCols(n).noalias() = R.transpose() * dacts_.middleCols(t * B, n);
+    if (fgr) {
+      const auto Rg = param(theta, R_gates_);
+      da_.leftCols(n).noalias() = Rg.transpose() * dacts_.block(H, t * B, KH, n);
+    }
+  }
+
+  // Weight gradients over all steps at once; padded columns of dacts_ are zero.
+  grad(dtheta, W_).noalias() = dacts_ * x.transpose();
+  grad(dtheta, R_).noalias() = dacts_ * ys_.leftCols(TB).transpose();
+  grad(dtheta, b_) = dacts_.rowwise().sum();
+  if (p.i)
+    grad(dtheta, p_i_) =
+        (dacts_.middleRows(row_i_ * H, H).array() * cs_.leftCols(TB).array()).rowwise().sum();
+  if (p.f)
+    grad(dtheta, p_f_) =
+        (dacts_.middleRows(row_f_ * H, H).array() * cs_.leftCols(TB).array()).rowwise().sum();
+  if (p.o)
+    grad(dtheta, p_o_) =
+        (dacts_.middleRows(row_o_ * H, H).array() * cs_.rightCols(TB).array()).rowwise().sum();
+  if (fgr)
+    grad(dtheta, R_gates_).noalias() =
+        dacts_.bottomRows(KH) * acts_.block(H, 0, KH, TB).transpose();
+  if (dx) dx->noalias() = W.transpose() * dacts_;
+}
+
+template class LstmCell<float>;
+template class LstmCell<double>;
+
+}  // namespace cellzoo::cells
