@@ -1,0 +1,105 @@
+// Internal helpers of the store room over the HDF5 C API: RAII handles, quiet error
+// handling that turns HDF5 failures into cellzoo::Error, and fixed-length string
+// attributes. Not part of the public API (other rooms include results_file.hpp etc.).
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace cellzoo::store::detail {
+
+// Owns one hid_t and closes it with the matching H5?close function.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer close) : id_(id), close_(close) {}
+  ~Handle() { reset(); }
+  Handle(Handle&& other) noexcept
+      : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
+  Handle& operator=(Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+      close_ = other.close_;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  // Closes now and reports whether HDF5 accepted the close (a failed close of a file
+  // means data may not have reached the disk).
+  bool reset() {
+    bool ok = true;
+    if (id_ >= 0 && close_) ok = close_(id_) >= 0;
+    id_ = H5I_INVALID_HID;
+    return ok;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer close_ = nullptr;
+};
+
+// Turns off HDF5's automatic printing of its error stack for the current thread while
+// alive: the store reports failures itself, as one cellzoo::Error.
+class QuietErrors {
+ public:
+  QuietErrors();
+  ~QuietErrors();
+  QuietErrors(const QuietErrors&) = delete;
+  QuietErrors& operator=(const QuietErrors&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+// The innermost description on HDF5's error stack of this thread (the most specific
+// reason, e.g. "... errno = 17, error message = 'File exists'"), or "" when empty.
+std::string hdf5_detail();
+
+// Throws cellzoo::Error("<what>: <hdf5 detail>", hint) when id/status is negative.
+hid_t check(hid_t id, const std::string& what, const std::string& hint = {});
+void check_status(herr_t status, const std::string& what, const std::string& hint = {});
+
+Handle file_handle(hid_t id);
+Handle dataset_handle(hid_t id);
+Handle type_handle(hid_t id);
+Handle space_handle(hid_t id);
+Handle plist_handle(hid_t id);
+Handle group_handle(hid_t id);
+Handle attribute_handle(hid_t id);
+
+// A fixed-length, NUL-padded ASCII string type of `width` bytes (numpy 'S<width>').
+Handle string_type(std::size_t width);
+
+// Opens an existing HDF5 file (flags H5F_ACC_RDONLY or H5F_ACC_RDWR) with one clear
+// cellzoo::Error for each way it can fail: missing ("<kind> '<path>' does not exist"), a
+// directory, not HDF5 or damaged (corrupt_message), locked by a writing process.
+Handle open_existing(const std::string& path, unsigned flags, const std::string& kind);
+std::string corrupt_message(const std::string& path);
+inline constexpr const char* kCorruptHint =
+    "if the file was copied or downloaded, copy it again; otherwise it cannot be repaired by "
+    "cellzoo, so rerun what it held";
+
+// Root/object attributes. Strings are fixed-length (exactly the value's size, at least
+// one byte); writing replaces an existing attribute of the same name.
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value);
+void write_int_attribute(hid_t object, const std::string& name, std::int64_t value);
+std::optional<std::string> read_string_attribute(hid_t object, const std::string& name);
+std::optional<std::int64_t> read_int_attribute(hid_t object, const std::string& name);
+
+// Facts about this process recorded in files: "1.10.8", host name, "2024-05-01T12:00:00Z".
+std::string hdf5_library_version();
+std::string host_name();
+std::string utc_now();
+
+}  // namespace cellzoo::store::detail

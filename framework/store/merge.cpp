@@ -1,0 +1,138 @@
+// merge(): shard files -> one results file (see merge.hpp).
+#include "framework/store/merge.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "framework/store/results_file.hpp"
+#include "framework/util/error.hpp"
+
+namespace cellzoo::store {
+
+namespace {
+
+std::string describe(const std::vector<HyperColumn>& columns) {
+  std::string text;
+  for (const auto& c : columns)
+    text += (text.empty() ? "" : ", ") + c.name + (c.kind == HyperColumn::text ? " (text)" : "");
+  return text.empty() ? "none" : text;
+}
+
+}  // namespace
+
+MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs,
+                  const std::string& command_line) {
+  if (inputs.empty())
+    throw Error("nothing to merge: no input files", "list the shard files to merge");
+  std::error_code ec;
+  if (std::filesystem::exists(out_path, ec))
+    throw Error("output '" + out_path + "' already exists; merge never overwrites a file",
+                "choose another -o, or delete the old file yourself");
+
+  // Open and check every input before writing anything.
+  std::vector<ResultsReader> readers;
+  readers.reserve(inputs.size());
+  for (const auto& path : inputs) {
+    readers.push_back(ResultsReader::open(path));
+    const ResultsReader& first = readers.front();
+    const ResultsReader& r = readers.back();
+    if (r.meta().spec_hash != first.meta().spec_hash)
+      throw Error("'" + path + "' (spec_hash " + r.meta().spec_hash + ") and '" + inputs.front() +
+                      "' (spec_hash " + first.meta().spec_hash + ") come from different specs",
+                  "merge only the shards of one sweep");
+    if (r.hyper_columns() != first.hyper_columns())
+      throw Error("'" + path + "' has hyper columns [" + describe(r.hyper_columns()) + "] but '" +
+                      inputs.front() + "' has [" + describe(first.hyper_columns()) + "]",
+                  "merge only the shards of one sweep");
+    if (r.meta().total_runs != first.meta().total_runs)
+      throw Error("'" + path + "' says the spec has " + std::to_string(r.meta().total_runs) +
+                      " runs but '" + inputs.front() + "' says " +
+                      std::to_string(first.meta().total_runs),
+                  "merge only the shards of one sweep, written by the same cellzoo");
+  }
+
+  MergeReport report;
+  report.inputs = inputs.size();
+  report.total_runs = readers.front().meta().total_runs;
+
+  // Keep the first occurrence of each run_key, remembering which input it came from.
+  struct Kept {
+    RunRow run;
+    std::size_t input;
+  };
+  std::vector<Kept> kept;
+  std::set<std::string> seen_keys;
+  std::map<std::string, CellText> cells;
+  for (std::size_t i = 0; i < readers.size(); ++i) {
+    for (auto& run : readers[i].runs()) {
+      if (!seen_keys.insert(run.run_key).second) {
+        ++report.duplicates_dropped;
+        continue;
+      }
+      kept.push_back({std::move(run), i});
+    }
+    for (auto& cell : readers[i].cells()) {
+      auto [it, inserted] = cells.emplace(cell.name, cell);
+      if (!inserted && !(it->second == cell))
+        throw Error("cell '" + cell.name + "' has different texts in '" + inputs[i] +
+                        "' and an earlier input",
+                    "merge only the shards of one sweep");
+    }
+  }
+  std::stable_sort(kept.begin(), kept.end(), [](const Kept& a, const Kept& b) {
+    return a.run.run_id != b.run.run_id ? a.run.run_id < b.run.run_id
+                                        : a.run.run_key < b.run.run_key;
+  });
+  for (std::size_t k = 1; k < kept.size(); ++k)
+    if (kept[k].run.run_id == kept[k - 1].run.run_id)
+      throw Error("run_id " + std::to_string(kept[k].run.run_id) + " has different run_keys in '" +
+                      inputs[kept[k - 1].input] + "' and '" + inputs[kept[k].input] + "'",
+                  "the inputs disagree about the spec's runs; merge only shards of one sweep");
+
+  // Each input's curves, grouped by run_id (a run's rows keep their stored order).
+  std::vector<std::unordered_map<std::int64_t, std::vector<CurveRow>>> curves(readers.size());
+  for (std::size_t k = 0; k < kept.size(); ++k) curves[kept[k].input][kept[k].run.run_id];
+  for (std::size_t i = 0; i < readers.size(); ++i)
+    for (const auto& c : readers[i].curves())
+      if (auto it = curves[i].find(c.run_id); it != curves[i].end()) it->second.push_back(c);
+
+  FileMeta meta = readers.front().meta();
+  meta.shard.clear();
+  if (!command_line.empty()) meta.command_line = command_line;
+  meta.merged_from.clear();
+  for (const auto& path : inputs) meta.merged_from += (meta.merged_from.empty() ? "" : "\n") + path;
+
+  std::vector<RunRow> runs;
+  runs.reserve(kept.size());
+  std::vector<CurveRow> curve_rows;
+  for (auto& k : kept) {
+    auto& rows = curves[k.input][k.run.run_id];
+    curve_rows.insert(curve_rows.end(), rows.begin(), rows.end());
+    runs.push_back(std::move(k.run));
+  }
+
+  // create() leaves nothing behind when it fails; after it, the file is ours to remove.
+  auto writer = ResultsWriter::create(out_path, meta, readers.front().hyper_columns());
+  try {
+    for (const auto& [name, cell] : cells) writer.add_cell(cell);
+    writer.append_batch(runs, curve_rows);
+    std::set<std::int64_t> present;
+    for (const auto& r : runs) present.insert(r.run_id);
+    for (std::int64_t id = 0; id < report.total_runs; ++id)
+      if (!present.count(id)) report.missing_run_ids.push_back(id);
+    if (report.missing_run_ids.empty()) writer.set_finished();
+    writer.close();
+  } catch (...) {
+    { auto doomed = std::move(writer); }
+    std::filesystem::remove(out_path, ec);
+    throw;
+  }
+  report.runs_merged = runs.size();
+  report.curve_rows = curve_rows.size();
+  return report;
+}
+
+}  // namespace cellzoo::store

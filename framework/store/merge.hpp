@@ -1,0 +1,31 @@
+// Merging the results files of a sharded sweep (or of several partial attempts) into one
+// file whose /runs holds the union of their runs, ordered by run_id.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cellzoo::store {
+
+struct MergeReport {
+  std::size_t inputs = 0;
+  std::size_t runs_merged = 0;         // rows in the output
+  std::size_t duplicates_dropped = 0;  // rows whose run_key an earlier input already had
+  std::size_t curve_rows = 0;
+  std::int64_t total_runs = 0;                // of the spec
+  std::vector<std::int64_t> missing_run_ids;  // ids in [0, total_runs) not in the output
+};
+
+// Creates `out_path` (never overwriting an existing file) with the runs of `inputs`:
+// runs de-duplicated by run_key (the first input wins), each kept run's curves copied from
+// the file it came from, /cells united, rows ordered by run_id. Root attributes come from
+// the first input with shard "" and merged_from listing the inputs; finished_utc is set
+// when no run of the spec is missing. Refuses inputs that are not cellzoo files, or whose
+// spec_hash, hyper columns or total_runs differ (naming both files). On any error no
+// output file is left behind.
+MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs,
+                  const std::string& command_line = "");
+
+}  // namespace cellzoo::store

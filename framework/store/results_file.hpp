@@ -1,0 +1,193 @@
+// The cellzoo results file (docs/results-format.md): ResultsWriter appends finished runs
+// and their learning curves to one HDF5 file, flushing after every run so that a killed
+// process leaves a readable file; ResultsReader loads a file back with clear errors for
+// missing, corrupt and foreign files.
+//
+// Threading: a ResultsWriter must be used by one thread (the sweep's writer thread);
+// HDF5 is never touched from several threads by the store.
+//
+// Fixed string widths (bytes, ASCII): run_key 32, cell 64, task 32, status 12, error 256,
+// text hyperparameters 64, /cells name 64, hash 32, text 8192. A key-like value (run_key,
+// cell, task, status, text hyperparameter, cell name/hash/text) that does not fit is
+// refused with cellzoo::Error; an error message that does not fit is truncated (at a UTF-8
+// character boundary) and ends in "...".
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace cellzoo::store {
+
+inline constexpr const char* kSchemaName = "cellzoo-results";
+inline constexpr std::int64_t kSchemaVersion = 1;
+
+inline constexpr std::size_t kRunKeyWidth = 32;
+inline constexpr std::size_t kCellWidth = 64;
+inline constexpr std::size_t kTaskWidth = 32;
+inline constexpr std::size_t kStatusWidth = 12;
+inline constexpr std::size_t kErrorWidth = 256;
+inline constexpr std::size_t kHyperTextWidth = 64;
+inline constexpr std::size_t kCellHashWidth = 32;
+inline constexpr std::size_t kCellTextWidth = 8192;
+
+// The root attributes. The caller fills the first block; ResultsWriter::create fills the
+// build and host facts itself (values given there are ignored).
+struct FileMeta {
+  std::string spec_text;
+  std::string spec_hash;
+  std::int64_t total_runs = 0;
+  std::string shard;  // "K/N" for a shard, "" for a whole sweep or a merge
+  std::string task;
+  std::string metric;
+  bool metric_higher_is_better = false;
+  std::string command_line;
+
+  // Filled by the store.
+  std::int64_t schema_version = kSchemaVersion;
+  std::string cellzoo_version;
+  std::string git_commit;
+  std::string compiler;
+  std::string eigen_version;
+  std::string tbb_version;
+  std::string hdf5_version;
+  std::string host;
+  std::string created_utc;
+  std::string finished_utc;  // "" until set_finished()
+  std::string merged_from;   // newline-separated inputs of `cellzoo merge`; "" otherwise
+};
+
+struct HyperColumn {
+  enum Kind { number, text };
+  std::string name;
+  Kind kind = number;
+  bool operator==(const HyperColumn&) const = default;
+};
+
+using HyperValue = std::variant<double, std::string>;
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct RunRow {
+  std::int64_t run_id = 0;
+  std::string run_key;
+  std::string cell;
+  std::string task;
+  std::int64_t trial = 0;
+  std::uint64_t seed = 0;
+  std::string status;  // ok, diverged, failed, timeout
+  std::string error;
+  std::vector<HyperValue> hyper;  // in the order of the file's hyper columns
+  double train_loss = kNaN;
+  double valid_loss = kNaN;
+  double test_loss = kNaN;
+  double valid_metric = kNaN;
+  double test_metric = kNaN;
+  std::int64_t best_epoch = 0;
+  std::int64_t epochs = 0;
+  double wall_seconds = 0;
+  std::int64_t n_params = 0;
+};
+
+struct CurveRow {
+  std::int64_t run_id = 0;
+  std::int64_t epoch = 0;
+  double train_loss = kNaN;
+  double valid_loss = kNaN;
+  double valid_metric = kNaN;
+  double learning_rate = kNaN;
+  double seconds = 0;
+};
+
+// One row of /cells: the text of a cell-language cell used by the runs.
+struct CellText {
+  std::string name;
+  std::string hash;
+  std::string text;
+  bool operator==(const CellText&) const = default;
+};
+
+class ResultsWriter {
+ public:
+  // Creates a new file (H5F_ACC_EXCL): an existing file is never overwritten or touched.
+  // Throws cellzoo::Error when the file exists, the directory is missing or unwritable,
+  // or the hyper columns are invalid (empty, duplicate, containing ',' or clashing with
+  // a fixed column).
+  static ResultsWriter create(const std::string& path, const FileMeta& meta,
+                              std::vector<HyperColumn> hyper_columns);
+
+  // Reopens a file to add the runs still missing. Refuses (leaving the file untouched) a
+  // file that is not a cellzoo results file or whose spec_hash differs. Curve rows at the
+  // end of /curves that belong to no run (a writer killed inside append) are dropped.
+  static ResultsWriter open_for_resume(const std::string& path,
+                                       const std::string& expected_spec_hash);
+
+  ResultsWriter(ResultsWriter&&) noexcept;
+  ResultsWriter& operator=(ResultsWriter&&) noexcept;
+  ~ResultsWriter();  // flushes and closes; never throws
+
+  // Extends /runs by one row and /curves by `curves` (each with run.run_id), then flushes
+  // the file. When this returns, a kill -9 cannot lose the run. Refuses a run whose
+  // run_key or run_id is already in the file, a hyper value of the wrong kind or count,
+  // and over-long key strings.
+  void append(const RunRow& run, const std::vector<CurveRow>& curves);
+
+  // Same for many runs at once with a single flush (used by merge). `curves` may hold
+  // rows of any of `runs`, in any order; they are stored in the given order.
+  void append_batch(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves);
+
+  // Adds a row to /cells unless a cell of that name is present; a different text under
+  // the same name is an error.
+  void add_cell(const CellText& cell);
+
+  // Writes finished_utc (now) and flushes.
+  void set_finished();
+
+  // Flushes and closes now; throws if HDF5 reports a failure. Later calls are errors.
+  void close();
+
+  const std::string& path() const;
+  const FileMeta& meta() const;
+  const std::vector<HyperColumn>& hyper_columns() const;
+  std::set<std::string> run_keys() const;  // of the rows already in the file
+  std::size_t run_count() const;
+
+ private:
+  struct State;
+  explicit ResultsWriter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+class ResultsReader {
+ public:
+  // Throws cellzoo::Error for a missing file, a file that is not readable HDF5
+  // ("... is not a readable HDF5 file (truncated or corrupt?)"), a file locked by a
+  // running writer, and an HDF5 file that is not a cellzoo results file.
+  static ResultsReader open(const std::string& path);
+
+  ResultsReader(ResultsReader&&) noexcept;
+  ResultsReader& operator=(ResultsReader&&) noexcept;
+  ~ResultsReader();
+
+  const std::string& path() const;
+  const FileMeta& meta() const;
+  const std::vector<HyperColumn>& hyper_columns() const;
+  // Rows in file order. Rows with an empty run_key (space a killed writer had reserved
+  // but not written) are skipped.
+  std::vector<RunRow> runs() const;
+  std::vector<CurveRow> curves() const;
+  std::vector<CellText> cells() const;
+
+ private:
+  struct State;
+  explicit ResultsReader(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace cellzoo::store
