@@ -1,0 +1,238 @@
+// Spec -> runs: sampling (random search), grid products, run keys, labels and sharding.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "framework/sweep/spec.hpp"
+#include "framework/sweep/spec_text.hpp"
+#include "framework/train/hyperparameters.hpp"
+#include "framework/util/error.hpp"
+#include "framework/util/random.hpp"
+
+namespace cellzoo::sweep {
+namespace {
+
+// A sweep larger than this is almost surely a typo in a grid (and would not fit anyway).
+constexpr std::int64_t kMaxRuns = 100'000'000;
+
+std::int64_t grid_points(const Spec& spec) {
+  std::int64_t points = 1;
+  for (const auto& [name, dim] : spec.space) {
+    points *= static_cast<std::int64_t>(dim.values.size());
+    if (points > kMaxRuns)
+      fail(dim.origin, "the grid has more than " + std::to_string(kMaxRuns) + " points",
+           "shorten the [space] lists");
+  }
+  return points;
+}
+
+std::string sample(const Dimension& d, Rng& rng) {
+  using K = Dimension::Kind;
+  switch (d.kind) {
+    case K::constant:
+      return d.values.at(0);
+    case K::grid:
+    case K::choice:
+      return d.values.at(rng.below(d.values.size()));
+    case K::uniform:
+      return format_number(std::clamp(rng.uniform(d.lo, d.hi), d.lo, d.hi));
+    case K::loguniform:
+      return format_number(
+          std::clamp(std::exp(rng.uniform(std::log(d.lo), std::log(d.hi))), d.lo, d.hi));
+    case K::int_uniform:
+      return format_number(static_cast<double>(
+          rng.between(static_cast<std::int64_t>(d.lo), static_cast<std::int64_t>(d.hi))));
+    case K::int_loguniform: {
+      // floor of a log-uniform real on [lo, hi + 1): integer k has mass log((k+1)/k).
+      const double x = std::exp(rng.uniform(std::log(d.lo), std::log(d.hi + 1)));
+      return format_number(std::clamp(std::floor(x), d.lo, d.hi));
+    }
+    case K::one_minus_loguniform: {
+      const double x =
+          std::clamp(std::exp(rng.uniform(std::log(d.lo), std::log(d.hi))), d.lo, d.hi);
+      return format_number(1.0 - x);
+    }
+  }
+  return {};
+}
+
+// The [space] values of trial `trial` (the same for every cell).
+std::map<std::string, std::string> trial_values(const Spec& spec, std::int64_t trial,
+                                                std::int64_t points) {
+  std::map<std::string, std::string> values;
+  if (spec.search == Search::random) {
+    const auto trial_seed = derive_seed(spec.seed, "trial/" + std::to_string(trial));
+    // One stream per dimension: adding a dimension leaves the others' values alone.
+    for (const auto& [name, dim] : spec.space) {
+      Rng rng(derive_seed(trial_seed, name));
+      values[name] = sample(dim, rng);
+    }
+    return values;
+  }
+  // Grid: trials 0..points-1 are one full pass over the grid, the next ones repeat it with
+  // new seeds. Mixed radix over the sorted names, the last name varying fastest.
+  auto index = trial % points;
+  for (auto it = spec.space.rbegin(); it != spec.space.rend(); ++it) {
+    const auto n = static_cast<std::int64_t>(it->second.values.size());
+    values[it->first] = it->second.values.at(static_cast<std::size_t>(index % n));
+    index /= n;
+  }
+  return values;
+}
+
+std::string origin_of(const Spec& spec, const std::string& key) {
+  if (auto it = spec.space.find(key); it != spec.space.end()) return it->second.origin;
+  if (auto it = spec.fixed.find(key); it != spec.fixed.end()) return it->second.origin;
+  if (key.rfind("task.", 0) == 0)
+    if (auto it = spec.task_options.find(key.substr(5)); it != spec.task_options.end())
+      return it->second.origin;
+  return spec.source;
+}
+
+// Validates a run's settings with the training engine's table; a bad value is reported at
+// the spec line it came from.
+void check_settings(const Spec& spec, const RunSpec& run) {
+  try {
+    (void)train::resolve(run.settings);
+  } catch (const Error& whole) {
+    for (const auto& [key, value] : run.settings) {
+      if (key.rfind("task.", 0) == 0) continue;
+      try {
+        (void)train::resolve({{key, value}});
+      } catch (const Error& e) {
+        fail(origin_of(spec, key), std::string(e.what()) + " (run " + run.label + ")", e.hint());
+      }
+    }
+    fail(spec.source, std::string(whole.what()) + " (run " + run.label + ")", whole.hint());
+  }
+}
+
+// Short form of a value for labels: integers whole, other numbers with 3 significant digits.
+std::string label_value(const std::string& text) {
+  const auto v = parse_number(text);
+  if (!v) return text;
+  char buf[32];
+  if (*v == std::floor(*v) && std::fabs(*v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", *v);
+  else
+    std::snprintf(buf, sizeof buf, "%.3g", *v);
+  return buf;
+}
+
+}  // namespace
+
+std::int64_t runs_per_cell(const Spec& spec) {
+  if (spec.search == Search::random) return spec.trials;
+  const auto points = grid_points(spec);
+  if (spec.trials > kMaxRuns / points)
+    fail(spec.origins.count("trials") ? spec.origins.at("trials") : spec.source,
+         "the grid times trials gives more than " + std::to_string(kMaxRuns) + " runs",
+         "lower trials or shorten the [space] lists");
+  return points * spec.trials;
+}
+
+std::int64_t run_count(const Spec& spec) {
+  const auto per_cell = runs_per_cell(spec);
+  const auto cells = static_cast<std::int64_t>(spec.cells.size());
+  if (cells > 0 && per_cell > kMaxRuns / cells)
+    fail(spec.source, "the spec expands to more than " + std::to_string(kMaxRuns) + " runs",
+         "lower trials, cells or the grid");
+  return cells * per_cell;
+}
+
+std::vector<HyperColumn> hyper_columns(const Spec& spec) {
+  using Kind = HyperColumn::Kind;
+  std::vector<HyperColumn> columns;
+  for (const auto& [name, dim] : spec.space)
+    columns.push_back({name, dim.is_numeric() ? Kind::number : Kind::text});
+  for (const auto& [name, value] : spec.fixed)
+    columns.push_back({name, parse_number(value.text) ? Kind::number : Kind::text});
+  for (const auto& [name, value] : spec.task_options)
+    columns.push_back({"task." + name, parse_number(value.text) ? Kind::number : Kind::text});
+  return columns;
+}
+
+std::vector<RunSpec> expand(const Spec& spec) {
+  const auto per_cell = runs_per_cell(spec);
+  const auto points = spec.search == Search::grid ? grid_points(spec) : 1;
+  const auto columns = hyper_columns(spec);
+  std::vector<RunSpec> runs;
+  runs.reserve(static_cast<std::size_t>(run_count(spec)));
+
+  // Hyperparameters depend on the trial only; compute them once per trial.
+  std::vector<std::map<std::string, std::string>> trials;
+  trials.reserve(static_cast<std::size_t>(per_cell));
+  for (std::int64_t t = 0; t < per_cell; ++t) trials.push_back(trial_values(spec, t, points));
+
+  for (const auto& cell : spec.cells) {
+    for (std::int64_t t = 0; t < per_cell; ++t) {
+      RunSpec run;
+      run.run_id = static_cast<std::int64_t>(runs.size());
+      run.cell = cell;
+      run.task = spec.task;
+      run.trial = t;
+      run.seed = derive_seed(spec.seed, cell + "/trial/" + std::to_string(t));
+      for (const auto& [k, v] : spec.fixed) run.settings[k] = v.text;
+      for (const auto& [k, v] : trials[static_cast<std::size_t>(t)]) run.settings[k] = v;
+      for (const auto& [k, v] : spec.task_options) {
+        run.settings["task." + k] = v.text;
+        run.task_options[k] = v.text;
+      }
+      for (const auto& c : columns) {
+        const auto& text = run.settings.at(c.name);
+        if (c.kind == HyperColumn::Kind::number)
+          run.hyper[c.name] = *parse_number(text);
+        else
+          run.hyper[c.name] = text;
+      }
+      std::string key_text =
+          "cell=" + cell + "\ntask=" + spec.task + "\nseed=" + std::to_string(run.seed) + "\n";
+      for (const auto& [k, v] : run.settings) key_text += k + "=" + v + "\n";
+      run.run_key = hash_hex128(key_text);
+      run.label = cell;
+      for (const auto& [name, dim] : spec.space)
+        run.label += "/" + name + ":" + label_value(run.settings.at(name));
+      run.label += "/trial:" + std::to_string(t);
+      check_settings(spec, run);
+      runs.push_back(std::move(run));
+    }
+  }
+  return runs;
+}
+
+Shard parse_shard(std::string_view text) {
+  const std::string hint = "write --shard K/N with 0 <= K < N, e.g. --shard 0/4";
+  const auto slash = text.find('/');
+  auto number = [&](std::string_view s, std::int64_t& out) {
+    const char* end = s.data() + s.size();
+    auto [p, ec] = std::from_chars(s.data(), end, out);
+    return !s.empty() && ec == std::errc() && p == end;
+  };
+  Shard shard;
+  if (slash == std::string_view::npos || !number(text.substr(0, slash), shard.index) ||
+      !number(text.substr(slash + 1), shard.count))
+    throw Error("malformed shard '" + std::string(text) + "'", hint);
+  (void)shard_range(0, shard.index, shard.count);  // range checks
+  return shard;
+}
+
+std::pair<std::int64_t, std::int64_t> shard_range(std::int64_t total, std::int64_t index,
+                                                  std::int64_t count) {
+  if (count < 1)
+    throw Error("shard count " + std::to_string(count) + " must be at least 1",
+                "write --shard K/N with 0 <= K < N, e.g. --shard 0/4");
+  if (index < 0 || index >= count)
+    throw Error(
+        "shard index " + std::to_string(index) + " is outside 0.." + std::to_string(count - 1),
+        "shards are numbered from 0: --shard 0/" + std::to_string(count) + " to --shard " +
+            std::to_string(count - 1) + "/" + std::to_string(count));
+  if (total < 0) throw Error("negative run count " + std::to_string(total));
+  // 128-bit products: total * index cannot overflow.
+  const auto bound = [&](std::int64_t k) {
+    return static_cast<std::int64_t>(static_cast<__int128>(total) * k / count);
+  };
+  return {bound(index), bound(index + 1)};
+}
+
+}  // namespace cellzoo::sweep

@@ -1,0 +1,141 @@
+// Sweep specs: the experiments/*.ini text -> a validated Spec -> the list of runs.
+//
+// This is the pure part of the sweep runner: no threads, no files except load_spec().
+// The grammar, the distributions and the seeding rules are documented in
+// experiments/README.md. In short:
+//   - parse_spec()/load_spec() read the INI text; every error names "FILE:LINE".
+//   - apply_override() applies one `--set key=value` (trials=5, space.lr=..., task.length=..).
+//   - to_text() is the canonical resolved text (what a results file stores as spec_text);
+//     spec_hash() hashes it without `out`, so a resume into another file name matches.
+//   - expand() lists every run: cell-major in the spec's cell order, then trial. In random
+//     search trial i draws the same hyperparameters for every cell (paired comparison).
+//   - shard_range() cuts [0, total) into N contiguous blocks for `--shard K/N`.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace cellzoo::sweep {
+
+enum class Search { random, grid };
+
+// One [space] entry: a constant, a grid list, or a distribution.
+struct Dimension {
+  enum class Kind {
+    constant,              // values[0]
+    grid,                  // [a, b, c]: every value in grid search, a choice in random search
+    choice,                // choice(a, b, c): random search only
+    uniform,               // uniform(lo, hi)
+    loguniform,            // loguniform(lo, hi), lo > 0
+    int_uniform,           // int_uniform(lo, hi), integer bounds, both included
+    int_loguniform,        // int_loguniform(lo, hi), integer bounds >= 1, both included
+    one_minus_loguniform,  // 1 - loguniform(lo, hi) (Greff's momentum)
+  };
+  Kind kind = Kind::constant;
+  std::vector<std::string> values;  // constant / grid / choice, normalised (see README)
+  double lo = 0, hi = 0;            // distributions
+  std::string origin;               // "FILE:LINE" or "--set space.NAME=..." (for errors)
+
+  bool is_distribution() const;
+  bool is_numeric() const;   // every value it can take is a number
+  std::string text() const;  // canonical text, e.g. "loguniform(0.001, 0.1)"
+};
+
+// A plain key = value entry of [task] or [fixed].
+struct Value {
+  std::string text;
+  std::string origin;
+};
+
+struct Spec {
+  std::string source;  // the file it came from ("<text>" for parse_spec without a name)
+  std::string name;
+  std::string description;
+  std::string task;
+  std::vector<std::string> cells;  // in the spec's order (it fixes run_id)
+  std::int64_t trials = 1;
+  std::uint64_t seed = 1;
+  Search search = Search::random;
+  std::string out;  // as given; empty means the default (see output_path)
+  std::map<std::string, Value> task_options;
+  std::map<std::string, Value> fixed;
+  std::map<std::string, Dimension> space;
+  std::map<std::string, std::string> origins;  // top-level key -> "FILE:LINE" or "--set ..."
+};
+
+// The results file: `out`, or results/<name>.h5 when not given.
+std::string output_path(const Spec& spec);
+
+// Parses spec text. `source` names it in error messages ("FILE:LINE: message").
+Spec parse_spec(std::string_view text, const std::string& source = "<text>");
+// Reads and parses a spec file; the name defaults to the file's stem.
+Spec load_spec(const std::string& path);
+
+// Applies one `--set key=value` and re-validates. Keys: name, description, task, cells,
+// trials, seed, search, out, task.K, fixed.K, space.K (space.K and fixed.K move K out of
+// the other section). Unknown keys throw cellzoo::Error.
+void apply_override(Spec& spec, std::string_view assignment);
+
+// The canonical text: fixed top-level key order, sections sorted, numbers normalised.
+// parse_spec(to_text(s)) gives back the same spec.
+std::string to_text(const Spec& spec);
+// 32 hex digits: hash of to_text() without the `out` line. Everything else (including
+// trials, see experiments/README.md) is part of a sweep's identity.
+std::string spec_hash(const Spec& spec);
+
+// ---- Runs ----------------------------------------------------------------------------
+
+using HyperValue = std::variant<double, std::string>;
+
+struct RunSpec {
+  std::int64_t run_id = 0;  // index in the expansion: cell-major, then trial
+  std::string cell;
+  std::string task;
+  std::int64_t trial = 0;  // same trial index -> same hyperparameters for every cell
+  std::uint64_t seed = 0;  // derive_seed(spec seed, "<cell>/trial/<i>")
+  // Every fixed and sampled hyperparameter plus "task.<key>" for task options; numbers in
+  // shortest round-trip form (std::to_chars), so parsing them back gives the same double.
+  std::map<std::string, std::string> settings;
+  std::map<std::string, std::string> task_options;  // the task.* settings without prefix
+  std::map<std::string, HyperValue> hyper;          // one entry per hyper_columns() name
+  std::string run_key;                              // 32 hex digits identifying the configuration
+  std::string label;                                // e.g. "lstm-cifg/hidden:128/lr:0.01/trial:3"
+};
+
+// Runs per cell: trials (random search) or grid points x trials (grid search).
+std::int64_t runs_per_cell(const Spec& spec);
+std::int64_t run_count(const Spec& spec);  // cells x runs_per_cell
+// Every run of the spec. Validates each run's settings against the training engine's
+// hyperparameter table, reporting an unknown name with its spec line.
+std::vector<RunSpec> expand(const Spec& spec);
+
+struct HyperColumn {
+  enum class Kind { number, text };
+  std::string name;
+  Kind kind = Kind::number;
+};
+// The hyperparameter columns of the results file, in a stable order: [space] names, then
+// [fixed] names (each sorted), then "task.<key>" for task options.
+std::vector<HyperColumn> hyper_columns(const Spec& spec);
+
+// ---- Sharding ------------------------------------------------------------------------
+
+struct Shard {
+  std::int64_t index = 0;  // K in 0..count-1
+  std::int64_t count = 1;  // N
+};
+Shard parse_shard(std::string_view text);  // "K/N"
+// Block K of N contiguous blocks of [0, total): sizes differ by at most one, every index in
+// exactly one block. Throws cellzoo::Error when K or N are out of range.
+std::pair<std::int64_t, std::int64_t> shard_range(std::int64_t total, std::int64_t index,
+                                                  std::int64_t count);
+
+// 32 hex digits of a 128-bit hash of `text` (two chained hash64 calls).
+std::string hash_hex128(std::string_view text);
+
+}  // namespace cellzoo::sweep

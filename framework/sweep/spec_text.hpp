@@ -1,0 +1,31 @@
+// Internal helpers of the spec reader shared by spec.cpp, expand.cpp and slurm.cpp: value
+// normalisation and error formatting. Not part of the sweep API.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "framework/sweep/spec.hpp"
+
+namespace cellzoo::sweep {
+
+// Throws cellzoo::Error("ORIGIN: message", hint).
+[[noreturn]] void fail(const std::string& origin, const std::string& message,
+                       const std::string& hint);
+std::string trim(std::string_view s);
+// The whole text as a finite double, or nothing.
+std::optional<double> parse_number(std::string_view text);
+// Shortest text that parses back to exactly `v` (std::to_chars).
+std::string format_number(double v);
+// Numbers in shortest round-trip form ("1e-2" -> "0.01", "64.0" -> "64"), text trimmed.
+std::string normalise_value(std::string_view text);
+// "a, b, c" -> normalised items; an empty item is an error naming `what`.
+std::vector<std::string> split_list(std::string_view text, const std::string& origin,
+                                    const std::string& what);
+// to_text(), optionally without the `out` line (what spec_hash hashes).
+std::string canonical_text(const Spec& spec, bool with_out);
+Dimension parse_dimension(std::string_view value, const std::string& origin);
+
+}  // namespace cellzoo::sweep
