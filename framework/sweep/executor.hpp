@@ -1,0 +1,47 @@
+// The sweep executor: runs the (shard of the) expanded spec on TBB workers and records
+// every finished run in one results file.
+//
+// Rooms it connects: spec (what to run), train::run_one (one run, no I/O), store (the
+// HDF5 file), progress (humans). Exactly one thread — the caller's — touches HDF5;
+// workers hand finished runs to it through a queue, and it flushes after every run, so a
+// kill at any moment loses at most the runs still in flight. Resume is the default: runs
+// whose run_key is already in the file are skipped.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "framework/sweep/spec.hpp"
+
+namespace cellzoo::sweep {
+
+struct SweepOptions {
+  std::string out;             // results file; empty = output_path(spec)
+  int jobs = 0;                // parallel runs; 0 = every core
+  std::optional<Shard> shard;  // run only block K of N of the expansion
+  std::string command_line;    // recorded in the file
+  bool terminal = false;       // live progress bar instead of log lines
+  double log_interval = 30;    // seconds between progress lines when not a terminal
+};
+
+struct SweepSummary {
+  std::string out;
+  std::int64_t total = 0;         // runs in this share
+  std::int64_t already_done = 0;  // found in the file at start (resume)
+  std::int64_t recorded = 0;      // written by this invocation
+  std::int64_t ok = 0, diverged = 0, failed = 0, timeout = 0;
+  std::int64_t cancelled = 0;  // interrupted mid-run; not recorded, rerun on resume
+  bool interrupted = false;
+  bool complete() const { return already_done + recorded == total; }
+};
+
+// Runs the sweep. `stop` (set by a signal handler) stops it cleanly: no new runs start,
+// runs in flight are cancelled and not recorded, finished ones are kept. Throws
+// cellzoo::Error for bad input (before any file is created or touched).
+SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std::atomic<bool>& stop,
+                       std::ostream& log);
+
+}  // namespace cellzoo::sweep

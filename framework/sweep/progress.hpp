@@ -1,0 +1,49 @@
+// Sweep progress for humans: a live one-line bar on a terminal (runs done/total,
+// running, failed, elapsed, ETA, best metric so far), plain log lines every
+// `log_interval` seconds otherwise (CI logs, SLURM output files).
+//
+// Thread safety: started()/stopped() may be called from any worker; finished() and
+// tick() only from the writer thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+namespace cellzoo::sweep {
+
+class Progress {
+ public:
+  Progress(std::ostream& out, std::int64_t total, std::int64_t already_done, bool terminal,
+           std::string metric, bool higher_is_better, double log_interval = 30.0);
+
+  void started() { running_.fetch_add(1, std::memory_order_relaxed); }
+  void stopped() { running_.fetch_sub(1, std::memory_order_relaxed); }
+  // A run was recorded with this status and test/valid metric (NaN if none).
+  void finished(const std::string& status, double valid_metric, double test_metric);
+  // Redraws the bar (terminal) or prints a line when the log interval has passed.
+  void tick(bool force = false);
+  // Ends the bar with a newline and a summary line.
+  void close(const std::string& how);
+
+ private:
+  std::string line() const;
+  using Clock = std::chrono::steady_clock;
+  std::ostream& out_;
+  std::int64_t total_, already_done_, done_ = 0, failed_ = 0, diverged_ = 0, timeout_ = 0;
+  std::atomic<std::int64_t> running_{0};
+  bool terminal_;
+  std::string metric_;
+  bool higher_is_better_;
+  double best_valid_ = 0, best_test_ = 0;
+  bool have_best_ = false;
+  double log_interval_;
+  Clock::time_point start_ = Clock::now(), last_print_ = start_;
+  std::size_t last_width_ = 0;
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace cellzoo::sweep
