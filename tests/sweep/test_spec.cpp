@@ -1,10 +1,15 @@
-// Spec parsing, overrides, canonical text and hash, expansion, sharding (pure, fast).
+// Spec parsing, overrides, canonical text and hash, expansion, sharding (pure, fast), and
+// the SLURM scripts (run with a stand-in cellzoo binary; no SLURM needed).
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
+#include "framework/sweep/slurm.hpp"
 #include "framework/sweep/spec.hpp"
 #include "framework/util/error.hpp"
 
@@ -411,4 +416,154 @@ TEST_CASE("run keys identify the configuration", "[spec][hash]") {
   const auto c = expand(spec);
   CHECK(a[4].run_key != c[4].run_key);
   CHECK(a[4].run_key.size() == 32);
+}
+
+// ---- cellzoo slurm -------------------------------------------------------------------
+
+namespace {
+
+// A scratch directory under /tmp, removed at the end of the test.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/cellzoo-slurm-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+SlurmOptions slurm_options(const std::string& dir, std::int64_t shards) {
+  SlurmOptions o;
+  o.cellzoo_exe = dir + "/fake-cellzoo";
+  o.spec_path = "/abs/experiments/demo.ini";
+  o.work_dir = dir;
+  o.sets = {"trials=6", "space.lr=loguniform(1e-3, 1e-1)"};
+  o.shards = shards;
+  o.partition = "short";
+  o.time = "01:00:00";
+  o.cpus_per_task = 2;
+  o.out_dir = dir + "/out";
+  o.merged_out = dir + "/results/demo.h5";
+  o.max_array_size = 4;
+  return o;
+}
+
+// Writes a stand-in for the cellzoo binary that logs its arguments, one call per line.
+void write_fake_cellzoo(const std::string& path) {
+  std::ofstream out(path);
+  out << "#!/bin/bash\necho \"$*\" >> \"$FAKE_LOG\"\n";
+  out.close();
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Runs a script as array task `task` and returns the fake binary's calls.
+std::vector<std::string> run_script(const std::string& dir, const std::string& script, int task) {
+  const auto log = dir + "/calls-" + std::to_string(task) + ".log";
+  std::filesystem::remove(log);
+  const auto command = "cd " + dir + " && FAKE_LOG=" + log + " SLURM_CPUS_PER_TASK=2 " +
+                       "SLURM_ARRAY_TASK_ID=" + std::to_string(task) + " bash " + script +
+                       " > /dev/null 2>&1";
+  const int status = std::system(command.c_str());
+  CHECK(status == 0);
+  return read_lines(log);
+}
+
+}  // namespace
+
+TEST_CASE("slurm: one shard per array task below MaxArraySize", "[slurm]") {
+  TempDir dir;
+  const auto spec = parse_spec(kRandomSpec, "demo.ini");  // 18 runs
+  auto o = slurm_options(dir.path, 3);
+  const auto plan = plan_slurm(spec, o);
+  CHECK(plan.array_tasks == 3);
+  CHECK(plan.shards_per_task == 1);
+  CHECK(plan.dependency == "afterok");
+  REQUIRE(plan.shard_files.size() == 3);
+  CHECK(plan.shard_files[2] == dir.path + "/out/demo.shard-2-of-3.h5");
+  const auto& a = plan.array_script;
+  CHECK_THAT(a, Catch::StartsWith("#!/bin/bash\n"));
+  CHECK_THAT(a, Catch::Contains("#SBATCH --array=0-2\n"));
+  CHECK_THAT(a, Catch::Contains("#SBATCH --cpus-per-task=2\n"));
+  CHECK_THAT(a, Catch::Contains("#SBATCH --time=01:00:00\n"));
+  CHECK_THAT(a, Catch::Contains("#SBATCH --partition=short\n"));
+  CHECK_THAT(a, Catch::Contains("#SBATCH --output=" + dir.path + "/out/logs/demo-%A_%a.out"));
+  CHECK_THAT(a, Catch::Contains(spec_hash(spec)));
+  CHECK_THAT(plan.merge_script, Catch::Contains("merge -o " + dir.path + "/results/demo.h5"));
+  const auto commands = slurm_commands(plan);
+  REQUIRE(commands.size() == 2);
+  CHECK_THAT(commands[0], Catch::Contains("sbatch --parsable " + plan.array_path));
+  CHECK_THAT(commands[1], Catch::Contains("--dependency=afterok:"));
+
+  // Run the scripts with a stand-in binary: task K runs shard K with the --set options.
+  write_fake_cellzoo(o.cellzoo_exe);
+  write_slurm_scripts(plan, o);
+  CHECK(std::filesystem::is_directory(o.out_dir + "/logs"));
+  for (int k = 0; k < 3; ++k) {
+    const auto calls = run_script(dir.path, plan.array_path, k);
+    REQUIRE(calls.size() == 1);
+    CHECK(calls[0] == "sweep /abs/experiments/demo.ini --shard " + std::to_string(k) + "/3 --out " +
+                          plan.shard_files[k] +
+                          " --jobs 2 --set trials=6 --set space.lr=loguniform(1e-3, 1e-1)");
+  }
+  const auto merge = run_script(dir.path, plan.merge_path, 0);
+  REQUIRE(merge.size() == 1);
+  CHECK(merge[0] == "merge -o " + o.merged_out + " " + plan.shard_files[0] + " " +
+                        plan.shard_files[1] + " " + plan.shard_files[2]);
+}
+
+TEST_CASE("slurm: blocks of shards per task above MaxArraySize", "[slurm]") {
+  TempDir dir;
+  const auto spec = parse_spec(kRandomSpec, "demo.ini");
+  auto o = slurm_options(dir.path, 10);  // MaxArraySize 4: 3 shards per task, 4 tasks
+  o.merge_anyway = true;
+  const auto plan = plan_slurm(spec, o);
+  CHECK(plan.shards_per_task == 3);
+  CHECK(plan.array_tasks == 4);
+  CHECK_THAT(plan.array_script, Catch::Contains("#SBATCH --array=0-3\n"));
+  CHECK(plan.dependency == "afterany");
+  CHECK_THAT(slurm_commands(plan)[1], Catch::Contains("--dependency=afterany:"));
+
+  write_fake_cellzoo(o.cellzoo_exe);
+  write_slurm_scripts(plan, o);
+  std::vector<int> shards_run;
+  for (int t = 0; t < 4; ++t) {
+    for (const auto& call : run_script(dir.path, plan.array_path, t)) {
+      const auto at = call.find("--shard ") + 8;
+      shards_run.push_back(std::stoi(call.substr(at)));
+      CHECK_THAT(call, Catch::Contains("/10 --out "));
+    }
+  }
+  // Every shard exactly once, in order.
+  CHECK(shards_run == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+
+  // afterany: the merge takes the shard files that exist.
+  std::filesystem::create_directories(o.out_dir);
+  std::ofstream(plan.shard_files[1]) << "x";
+  std::ofstream(plan.shard_files[7]) << "x";
+  const auto merge = run_script(dir.path, plan.merge_path, 0);
+  REQUIRE(merge.size() == 1);
+  CHECK(merge[0] ==
+        "merge -o " + o.merged_out + " " + plan.shard_files[1] + " " + plan.shard_files[7]);
+}
+
+TEST_CASE("slurm: bad shard counts and quoting", "[slurm]") {
+  const auto spec = parse_spec(kRandomSpec, "demo.ini");  // 18 runs
+  auto o = slurm_options("/tmp/x", 19);
+  CHECK_THAT(error_of([&] { plan_slurm(spec, o); }), Catch::Contains("more than the 18 runs"));
+  o.shards = 0;
+  CHECK_THAT(error_of([&] { plan_slurm(spec, o); }), Catch::Contains("at least 1"));
+  o.shards = 18;
+  o.max_array_size = 1001;
+  CHECK(plan_slurm(spec, o).array_tasks == 18);
+  CHECK(shell_quote("/a/b-c.h5") == "/a/b-c.h5");
+  CHECK(shell_quote("a b") == "'a b'");
+  CHECK(shell_quote("it's") == "'it'\\''s'");
+  CHECK(shell_quote("") == "''");
 }
