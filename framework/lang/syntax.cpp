@@ -430,8 +430,12 @@ std::string print_expr(const Expr& expr) {
 
 std::string canonical_text(const CellText& cell, bool with_description) {
   std::string out;
-  if (with_description && !cell.description.empty())
-    out += "# description: " + cell.description + "\n";
+  if (with_description && !cell.description.empty()) {
+    std::string d = cell.description;  // one line, or the rest would parse as statements
+    for (char& ch : d)
+      if (ch == '\n' || ch == '\r') ch = ' ';
+    out += "# description: " + d + "\n";
+  }
   out += "state ";
   for (std::size_t i = 0; i < cell.states.size(); ++i) out += (i ? ", " : "") + cell.states[i];
   out += "\n";

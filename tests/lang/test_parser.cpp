@@ -154,3 +154,14 @@ TEST_CASE("load_cell resolves file:, cell:, lang: and built-in names", "[lang][p
     CHECK(e.hint().find("lstm-cifg") != std::string::npos);
   }
 }
+
+TEST_CASE("the built-in texts are embedded sorted by name", "[lang][parser]") {
+  std::vector<std::string> names;
+  for (const auto& [name, _] : builtin_cell_texts()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"gru", "gru-ra", "lstm", "lstm-cifg", "lstm-fgr",
+                                          "lstm-nfg", "lstm-niaf", "lstm-nig", "lstm-noaf",
+                                          "lstm-nog", "lstm-np", "mut1", "mut2", "mut3", "rnn"});
+  CellText c = parse_cell("state h; h' = tanh(W(x))");
+  c.description = "two\nlines";
+  CHECK(canonical_text(c) == "# description: two lines\nstate h\nh' = tanh(W(x))\n");
+}
