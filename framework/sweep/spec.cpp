@@ -312,26 +312,36 @@ bool Dimension::is_numeric() const {
 }
 
 std::string Dimension::text() const {
-  const auto bounds = "(" + format_number(lo) + ", " + format_number(hi) + ")";
+  // Built by appending: GCC 12 warns (-Wrestrict, a false positive) on "literal" + string.
+  std::string name;
   switch (kind) {
     case Kind::constant:
       return values.at(0);
     case Kind::grid:
-      return "[" + join(values, ", ") + "]";
+      return std::string("[").append(join(values, ", ")).append("]");
     case Kind::choice:
-      return "choice(" + join(values, ", ") + ")";
+      return std::string("choice(").append(join(values, ", ")).append(")");
     case Kind::uniform:
-      return "uniform" + bounds;
+      name = "uniform";
+      break;
     case Kind::loguniform:
-      return "loguniform" + bounds;
+      name = "loguniform";
+      break;
     case Kind::int_uniform:
-      return "int_uniform" + bounds;
+      name = "int_uniform";
+      break;
     case Kind::int_loguniform:
-      return "int_loguniform" + bounds;
+      name = "int_loguniform";
+      break;
     case Kind::one_minus_loguniform:
-      return "1 - loguniform" + bounds;
+      name = "1 - loguniform";
+      break;
   }
-  return {};
+  return name.append("(")
+      .append(format_number(lo))
+      .append(", ")
+      .append(format_number(hi))
+      .append(")");
 }
 
 // ---- Spec ------------------------------------------------------------------------------
