@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "framework/cells/registry.hpp"
+#include "framework/lang/lang_cell.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::cli {
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string name = argv[1];
+  // Cells written in the cell language (file:PATH, cell:TEXT) resolve like built-ins.
+  cellzoo::lang::install_language_cells(cellzoo::cells::CellRegistry::instance());
   for (const auto& c : kCommands) {
     if (name != c.name) continue;
     try {
