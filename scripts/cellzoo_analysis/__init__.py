@@ -1,0 +1,24 @@
+"""cellzoo_analysis: load cellzoo results files and compare cells the way Greff et al. (2015) did.
+
+    from cellzoo_analysis import load_runs, compare, importance, plots
+    runs = load_runs("results/sweep.h5")
+    table = compare(runs)                       # the same table as `cellzoo report`
+    plots.box_plots(runs)                       # Greff Fig. 3 style
+
+See docs/analysis.md for exactly what is computed.
+"""
+
+from .errors import ResultsError
+from .io import join_curves, load_curves, load_runs
+from .compare import compare, default_baseline
+from .importance import importance
+
+__all__ = [
+    "ResultsError",
+    "load_runs",
+    "load_curves",
+    "join_curves",
+    "compare",
+    "default_baseline",
+    "importance",
+]

@@ -1,0 +1,145 @@
+"""Loading cellzoo results files (docs/results-format.md) into pandas DataFrames."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Union
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from .errors import ResultsError
+
+SCHEMA = "cellzoo-results"
+SCHEMA_VERSION = 1
+PathLike = Union[str, os.PathLike]
+
+# Columns every /runs table has (besides the hyperparameter columns).
+RUN_COLUMNS = [
+    "run_id", "run_key", "cell", "task", "trial", "seed", "status", "error",
+    "train_loss", "valid_loss", "test_loss", "valid_metric", "test_metric",
+    "best_epoch", "epochs", "wall_seconds", "n_params",
+]
+CURVE_COLUMNS = ["run_id", "epoch", "train_loss", "valid_loss", "valid_metric",
+                 "learning_rate", "seconds"]
+
+
+def _decode(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _decode(value[()])
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _table(f: h5py.File, name: str, path: str) -> pd.DataFrame:
+    if name not in f or not isinstance(f[name], h5py.Dataset) or f[name].dtype.names is None:
+        raise ResultsError(f"{path!s} is not a cellzoo results file: it has no /{name} table "
+                           "(schema in docs/results-format.md)")
+    ds = f[name]
+    df = pd.DataFrame(ds[:]) if ds.shape[0] else pd.DataFrame(
+        {n: pd.Series(dtype=ds.dtype[n]) for n in ds.dtype.names})
+    for col in ds.dtype.names:
+        if h5py.check_string_dtype(ds.dtype[col]) is not None or ds.dtype[col].kind == "S":
+            df[col] = df[col].map(_decode).astype(object)
+    return df
+
+
+def _open(path: PathLike) -> h5py.File:
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ResultsError(f"results file {path} does not exist")
+    try:
+        return h5py.File(path, "r")
+    except OSError as e:
+        raise ResultsError(f"{path} is not a readable HDF5 file ({e}); is it a cellzoo results "
+                           "file, and is no sweep still writing it?") from None
+
+
+def read_meta(f: h5py.File, path: str) -> dict:
+    """The root attributes of an open results file, decoded; checks schema and version."""
+    meta = {k: _decode(v) for k, v in f.attrs.items()}
+    if meta.get("schema") != SCHEMA:
+        raise ResultsError(f"{path} is not a cellzoo results file (its root attribute 'schema' "
+                           f"is {meta.get('schema')!r}, not {SCHEMA!r})")
+    version = meta.get("schema_version")
+    if not isinstance(version, (int, np.integer)) or not 1 <= version <= SCHEMA_VERSION:
+        raise ResultsError(f"{path} has results schema version {version!r}; this "
+                           f"cellzoo_analysis reads version {SCHEMA_VERSION}")
+    meta["metric_higher_is_better"] = bool(meta.get("metric_higher_is_better", 0))
+    hp = meta.get("hyperparameters", "")
+    meta["hyperparameters"] = [h for h in hp.split(",") if h] if isinstance(hp, str) else []
+    return meta
+
+
+def _paths(path_or_paths) -> list[str]:
+    if isinstance(path_or_paths, (str, os.PathLike)):
+        return [os.fspath(path_or_paths)]
+    paths = [os.fspath(p) for p in path_or_paths]
+    if not paths:
+        raise ResultsError("no results files given")
+    return paths
+
+
+def load_runs(path: Union[PathLike, Iterable[PathLike]]) -> pd.DataFrame:
+    """One row per run of one results file, or of several (shards of one sweep).
+
+    Strings are decoded, `cell` and `status` are categorical, and ``df.attrs`` holds the
+    file's root attributes plus: ``files`` (the paths read), ``rows`` (runs loaded),
+    ``missing_runs`` (``total_runs`` - rows, never negative) and ``hyperparameters`` (a
+    list). Several files must come from the same spec (equal ``spec_hash``); a run present
+    in more than one of them (same ``run_key``) is kept once.
+    """
+    frames, metas = [], []
+    for p in _paths(path):
+        with _open(p) as f:
+            meta = read_meta(f, p)
+            df = _table(f, "runs", p)
+        missing = [c for c in RUN_COLUMNS if c not in df.columns]
+        if missing:
+            raise ResultsError(f"{p} is not a cellzoo results file: /runs lacks {missing}")
+        frames.append(df)
+        metas.append(meta)
+    meta = dict(metas[0])
+    hashes = {m.get("spec_hash") for m in metas}
+    if len(hashes) > 1:
+        raise ResultsError(f"the files come from different sweeps (spec_hash {sorted(hashes)}); "
+                           "load and compare them separately")
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if len(frames) > 1:
+        df = df.drop_duplicates("run_key", keep="first").sort_values("run_id", kind="stable")
+        df = df.reset_index(drop=True)
+        meta["shard"] = ""
+    # Space reserved by a killed writer but never filled has an empty run_key.
+    df = df[df["run_key"].astype(str) != ""].reset_index(drop=True)
+    df["cell"] = pd.Categorical(df["cell"], categories=sorted(df["cell"].unique()))
+    df["status"] = pd.Categorical(df["status"], categories=["ok", "diverged", "failed", "timeout"])
+    meta["files"] = _paths(path)
+    meta["rows"] = int(len(df))
+    meta["missing_runs"] = max(0, int(meta.get("total_runs", 0)) - len(df))
+    df.attrs = meta
+    return df
+
+
+def load_curves(path: Union[PathLike, Iterable[PathLike]]) -> pd.DataFrame:
+    """The learning curves, tidy: one row per (run_id, epoch) with the metric columns."""
+    frames = []
+    for p in _paths(path):
+        with _open(p) as f:
+            read_meta(f, p)
+            frames.append(_table(f, "curves", p))
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df = df.drop_duplicates(["run_id", "epoch"]).sort_values(["run_id", "epoch"], kind="stable")
+    return df.reset_index(drop=True)
+
+
+def join_curves(curves: pd.DataFrame, runs: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """The curves with run columns attached (by run_id): by default cell, status, trial and
+    the hyperparameters, so that curves can be grouped by cell or coloured by learning rate."""
+    if columns is None:
+        columns = ["cell", "status", "trial"] + list(runs.attrs.get("hyperparameters", []))
+    columns = [c for c in columns if c in runs.columns and c not in curves.columns]
+    return curves.merge(runs[["run_id"] + columns], on="run_id", how="inner", validate="m:1")
