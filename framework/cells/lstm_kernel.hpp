@@ -28,6 +28,9 @@
 // pass per column over H rows. The history of y, c and the gate activations is kept with
 // the initial state in column block 0, so every y_{t-1} / c_{t-1} / a_{t-1} is a plain
 // column block (no copies) and the weight gradients are one GEMM each over all steps.
+// The kernel's buffers are sized before the time loop. Eigen's GEMM itself packs its
+// operands on the stack up to EIGEN_STACK_ALLOCATION_LIMIT (128 KB) and on the heap beyond
+// (about H >= 128 in float): one malloc per per-step product, negligible next to it.
 #pragma once
 
 #include "framework/cells/cell.hpp"

@@ -414,6 +414,7 @@ TEST_CASE("float and double LSTM kernels agree", "[cells][lstm]") {
 }
 
 TEST_CASE("a repeated LSTM forward + backward does not allocate", "[cells][lstm]") {
+  // Small sizes: Eigen's GEMM packing buffers then live on the stack (see lstm_kernel.hpp).
   const Index I = 5, H = 8;
   for (const auto& v : variants()) {
     for (Index T : {5, 50}) {
