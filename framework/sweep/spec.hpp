@@ -22,7 +22,8 @@
 
 namespace cellzoo::sweep {
 
-enum class Search { random, grid };
+// evolution: Jozefowicz-style architecture search (evolution.hpp), not an expansion.
+enum class Search { random, grid, evolution };
 
 // One [space] entry: a constant, a grid list, or a distribution.
 struct Dimension {
@@ -65,7 +66,10 @@ struct Spec {
   std::map<std::string, Value> task_options;
   std::map<std::string, Value> fixed;
   std::map<std::string, Dimension> space;
-  std::map<std::string, std::string> origins;  // top-level key -> "FILE:LINE" or "--set ..."
+  std::map<std::string, Value> evolution;  // [evolution] (search = evolution), normalised
+  // Top-level key -> "FILE:LINE" or "--set ..."; "" -> the end of the top-level block
+  // (where errors about missing keys point).
+  std::map<std::string, std::string> origins;
 };
 
 // The results file: `out`, or results/<name>.h5 when not given.
@@ -77,8 +81,8 @@ Spec parse_spec(std::string_view text, const std::string& source = "<text>");
 Spec load_spec(const std::string& path);
 
 // Applies one `--set key=value` and re-validates. Keys: name, description, task, cells,
-// trials, seed, search, out, task.K, fixed.K, space.K (space.K and fixed.K move K out of
-// the other section). Unknown keys throw cellzoo::Error.
+// trials, seed, search, out, task.K, fixed.K, space.K, evolution.K (space.K and fixed.K
+// move K out of the other section). Unknown keys throw cellzoo::Error.
 void apply_override(Spec& spec, std::string_view assignment);
 
 // The canonical text: fixed top-level key order, sections sorted, numbers normalised.
@@ -110,6 +114,10 @@ struct RunSpec {
 // Runs per cell: trials (random search) or grid points x trials (grid search).
 std::int64_t runs_per_cell(const Spec& spec);
 std::int64_t run_count(const Spec& spec);  // cells x runs_per_cell
+// The [space] values drawn from `draw_seed`: dimension NAME from its own stream
+// derive_seed(draw_seed, NAME), so random-search trial i is draw_settings(spec,
+// derive_seed(seed, "trial/<i>")). Lists are choices. Used by the evolutionary search.
+std::map<std::string, std::string> draw_settings(const Spec& spec, std::uint64_t draw_seed);
 // Every run of the spec. Validates each run's settings against the training engine's
 // hyperparameter table, reporting an unknown name with its spec line.
 std::vector<RunSpec> expand(const Spec& spec);
