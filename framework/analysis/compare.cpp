@@ -39,9 +39,15 @@ void rank_by_validation(std::vector<const RunRecord*>& runs, bool higher_is_bett
   });
 }
 
+// Means equal up to rounding count as equal, so that the order of summation (which differs
+// between this code and numpy) cannot flip a direction or the sort order.
+bool nearly_equal(double a, double b) {
+  return std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b));
+}
+
 std::string direction(double mean, double base_mean, bool higher_is_better) {
   if (std::isnan(mean) || std::isnan(base_mean)) return "";
-  if (mean == base_mean) return "same";
+  if (nearly_equal(mean, base_mean)) return "same";
   return (mean > base_mean) == higher_is_better ? "better" : "worse";
 }
 
@@ -132,7 +138,7 @@ Comparison compare_cells(const std::vector<RunRecord>& runs, const CompareOption
                 "choose another baseline with --baseline CELL, or check why its runs failed");
 
   // Baseline first, then by mean of the top fraction, best first (the paper's figure);
-  // cells without usable runs last, by name.
+  // equal means (up to rounding) and cells without usable runs by name, the latter last.
   const bool hib = options.higher_is_better;
   std::stable_sort(out.cells.begin(), out.cells.end(),
                    [&](const CellResult& a, const CellResult& b) {
@@ -140,7 +146,7 @@ Comparison compare_cells(const std::vector<RunRecord>& runs, const CompareOption
                      const double ma = a.top.summary.mean, mb = b.top.summary.mean;
                      const bool na = std::isnan(ma), nb = std::isnan(mb);
                      if (na != nb) return nb;
-                     if (!na && ma != mb) return hib ? ma > mb : ma < mb;
+                     if (!na && !nearly_equal(ma, mb)) return hib ? ma > mb : ma < mb;
                      return a.cell < b.cell;
                    });
   fill_tests(out.cells, &CellResult::all, base.all_values, by_cell, false, options);

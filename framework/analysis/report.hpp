@@ -1,0 +1,61 @@
+// `cellzoo report`: reads a results file through store::ResultsReader, picks the metric
+// column, builds the comparison (compare.hpp) and writes it as a text table, CSV or JSON.
+// The same numbers come out of scripts/cellzoo_analysis' compare() (docs/analysis.md).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "framework/analysis/compare.hpp"
+#include "framework/store/results_file.hpp"
+
+namespace cellzoo::analysis {
+
+struct ReportOptions {
+  // test_metric (the file's task metric on test), test_loss, valid_metric, valid_loss, or
+  // any numeric column of /runs (train_loss, wall_seconds, epochs, n_params, a numeric
+  // hyperparameter...).
+  std::string metric = "test_metric";
+  std::string baseline;  // "" = lstm, which must then be present
+  double top_fraction = 0.1;
+  double alpha = 0.05;
+  bool include_timeout = false;
+};
+
+struct Report {
+  std::string path;
+  store::FileMeta meta;
+  std::string metric;
+  std::string ranked_by;          // validation column choosing the top fraction
+  std::size_t rows = 0;           // runs in the file
+  std::int64_t missing_runs = 0;  // total_runs - rows, at least 0
+  Comparison comparison;
+};
+
+// The direction of `metric` and the validation column that ranks runs for it:
+// *_metric follow the file's metric_higher_is_better; losses and every other column are
+// lower-is-better; test/valid_loss rank by valid_loss, everything else by valid_metric.
+struct MetricChoice {
+  bool higher_is_better = false;
+  std::string ranked_by;
+  bool ranked_higher_is_better = false;
+};
+MetricChoice choose_metric(const std::string& metric, const store::FileMeta& meta);
+
+// Builds the report from rows already read (testable without a file).
+Report build_report(const std::string& path, const store::FileMeta& meta,
+                    const std::vector<store::HyperColumn>& hyper,
+                    const std::vector<store::RunRow>& runs, const ReportOptions& options);
+// Reads `path` with store::ResultsReader and builds the report.
+Report build_report(const std::string& path, const ReportOptions& options);
+
+// One line on missing runs ("" if none): rows vs the total_runs attribute.
+std::string missing_note(const Report& report);
+
+void write_table(std::ostream& out, const Report& report);
+void write_csv(std::ostream& out, const Report& report);   // one row per cell, header first
+void write_json(std::ostream& out, const Report& report);  // NaN as null
+
+}  // namespace cellzoo::analysis

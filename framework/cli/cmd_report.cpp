@@ -1,0 +1,59 @@
+// cellzoo report: the Greff-style comparison of the cells in a results file
+// (framework/analysis/report.hpp; what is computed is in docs/analysis.md).
+#include <iostream>
+
+#include "framework/analysis/report.hpp"
+#include "framework/cli/common.hpp"
+#include "framework/util/error.hpp"
+
+namespace cellzoo::cli {
+
+int cmd_report(const std::vector<std::string>& args) {
+  po::options_description options("options");
+  std::string file, format = "table";
+  analysis::ReportOptions ro;
+  options.add_options()("file", po::value(&file), "results file (.h5)")(
+      "metric,m", po::value(&ro.metric)->default_value("test_metric"),
+      "column to compare: test_metric (the task metric on test), test_loss, valid_metric, "
+      "valid_loss, or any numeric column of /runs")(
+      "baseline,b", po::value(&ro.baseline),
+      "cell every other cell is tested against (default: lstm, which must be present)")(
+      "top-fraction", po::value(&ro.top_fraction)->default_value(0.1, "0.1"),
+      "fraction of each cell's runs, best by validation score, in the second comparison "
+      "(ceil(fraction x n), at least 1)")(
+      "alpha", po::value(&ro.alpha)->default_value(0.05, "0.05"), "significance level")(
+      "include-timeout", po::bool_switch(&ro.include_timeout),
+      "let runs with status timeout into the statistics (default: only status ok)")(
+      "format,f", po::value(&format)->default_value("table"), "table, csv or json");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  if (!parse_args("report",
+                  "FILE.h5 [--metric M] [--baseline CELL] [--top-fraction F] "
+                  "[--format table|csv|json]",
+                  options, args, vm, &positional))
+    return 0;
+  if (file.empty())
+    throw Error("no results file given", "usage: cellzoo report FILE.h5 (see --help)");
+  if (format != "table" && format != "csv" && format != "json")
+    throw Error("unknown --format '" + format + "'", "use table, csv or json");
+  if (!(ro.alpha > 0 && ro.alpha < 1))
+    throw Error("--alpha must be in (0, 1)", "the paper's level is 0.05");
+
+  const auto report = analysis::build_report(file, ro);
+  if (format == "table") {
+    analysis::write_table(std::cout, report);
+  } else {
+    // Keep machine-readable output clean: the missing-runs note goes to stderr (JSON
+    // carries it in its "note" field too).
+    if (const auto note = analysis::missing_note(report); !note.empty())
+      std::cerr << "cellzoo report: note: " << note << "\n";
+    if (format == "csv")
+      analysis::write_csv(std::cout, report);
+    else
+      analysis::write_json(std::cout, report);
+  }
+  return 0;
+}
+
+}  // namespace cellzoo::cli
