@@ -8,6 +8,7 @@ one over the cells compared (our addition); the direction; mean parameter counts
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -74,6 +75,11 @@ def welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
         df = (sa + sb) ** 2 / (sa ** 2 / (len(a) - 1) + sb ** 2 / (len(b) - 1)) \
             if sa + sb > 0 else math.nan
     return float(r.statistic), float(df), float(r.pvalue)
+
+
+def _nearly_equal(a: float, b: float) -> bool:
+    """Means equal up to rounding are equal (numpy and C++ sum in different orders)."""
+    return abs(a - b) <= 1e-12 * max(abs(a), abs(b))
 
 
 def _holm(p: list[float]) -> list[float]:
@@ -143,12 +149,17 @@ def compare(df: pd.DataFrame, metric: str = "test_metric", baseline: str | None 
         raise ResultsError(f"baseline cell {baseline!r} has no usable runs ({base['runs']} runs, "
                            f"{base['ok']} ok with a finite {metric}); choose another baseline")
 
-    def order(r):
-        m = r["top_mean"]
-        return (not r["baseline"], math.isnan(m), 0 if math.isnan(m) else (-m if hib else m),
-                r["cell"])
+    def before(a, b):  # the C++ order: equal means (up to rounding) go by name
+        if a["baseline"] != b["baseline"]:
+            return -1 if a["baseline"] else 1
+        ma, mb = a["top_mean"], b["top_mean"]
+        if math.isnan(ma) != math.isnan(mb):
+            return 1 if math.isnan(ma) else -1
+        if not math.isnan(ma) and not _nearly_equal(ma, mb):
+            return -1 if (ma > mb) == hib else 1
+        return (a["cell"] > b["cell"]) - (a["cell"] < b["cell"])
 
-    rows.sort(key=order)
+    rows.sort(key=functools.cmp_to_key(before))
     for gi, g in enumerate(("all", "top")):
         ps = []
         for r in rows:
@@ -164,7 +175,7 @@ def compare(df: pd.DataFrame, metric: str = "test_metric", baseline: str | None 
             r[f"{g}_significant_holm"] = bool(ph < alpha)
             m, bm = r[f"{g}_mean"], base[f"{g}_mean"]
             r[f"{g}_direction"] = ("" if r["baseline"] or math.isnan(m) or math.isnan(bm) else
-                                   "same" if m == bm else
+                                   "same" if _nearly_equal(m, bm) else
                                    "better" if (m > bm) == hib else "worse")
     columns = ["cell", "baseline", "runs", *STATUSES, "used"] + [
         f"{g}_{k}" for g in ("all", "top") for k in _SUMMARY + _TEST]
