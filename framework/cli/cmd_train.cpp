@@ -1,0 +1,253 @@
+// cellzoo train: one training run with per-epoch progress, optionally saved as a
+// one-run results file (docs/results-format.md) plus the best parameters.
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "datasets/task.hpp"
+#include "framework/cli/common.hpp"
+#include "framework/store/parameters.hpp"
+#include "framework/store/results_file.hpp"
+#include "framework/train/trainer.hpp"
+#include "framework/util/error.hpp"
+#include "framework/util/random.hpp"
+
+namespace cellzoo::cli {
+namespace {
+
+// Prints one line per epoch.
+class ConsoleObserver : public train::TrainObserver {
+ public:
+  explicit ConsoleObserver(std::string metric)
+      : metric_("valid_" + metric),
+        width_(static_cast<int>(std::max<std::size_t>(14, metric_.size()))) {
+    std::printf("%6s %12s %12s %*s %10s %9s\n", "epoch", "train_loss", "valid_loss", width_,
+                metric_.c_str(), "lr", "seconds");
+  }
+  void on_epoch(const train::RunConfig&, const train::EpochRecord& r) override {
+    std::printf("%6d %12.6g %12.6g %*.6g %10.3g %9.1f\n", r.epoch, r.train_loss, r.valid_loss,
+                width_, r.valid_metric, r.learning_rate, r.seconds);
+    std::fflush(stdout);
+  }
+
+ private:
+  std::string metric_;
+  int width_;
+};
+
+std::string hex128(std::string_view text) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64 "%016" PRIx64, hash64(text, 0), hash64(text, 1));
+  return buf;
+}
+
+std::string tasks_help() {
+  std::string out;
+  const auto& registry = datasets::TaskRegistry::instance();
+  for (const auto& name : registry.names()) {
+    std::string head = "  " + name;
+    head.resize(24, ' ');
+    const auto& entry = registry.get(name);
+    out += head + entry.description + "\n";
+    for (const auto& [option, info] : entry.options)
+      out += "      task." + option + "=" + info.first + "  " + info.second + "\n";
+  }
+  return out;
+}
+
+std::string params_path_for(const std::string& out) {
+  return (out.size() > 3 && out.ends_with(".h5") ? out.substr(0, out.size() - 3) : out) +
+         ".params.h5";
+}
+
+// Writes the results file and, next to it, the best parameters (<out>.params.h5).
+void write_outputs(const std::string& path, const train::RunConfig& config,
+                   const datasets::TaskData& data, const train::TrainResult& r,
+                   const std::string& command_line) {
+  // The resolved configuration as canonical text: what identifies this run.
+  std::ostringstream spec;
+  spec << "cell = " << config.cell << "\ntask = " << config.task << "\nseed = " << config.seed
+       << "\n";
+  for (const auto& [k, v] : config.hyper.values) spec << k << " = " << v << "\n";
+  for (const auto& [k, v] : config.hyper.task_options) spec << "task." << k << " = " << v << "\n";
+
+  store::FileMeta meta;
+  meta.spec_text = spec.str();
+  meta.spec_hash = hex128(meta.spec_text);
+  meta.total_runs = 1;
+  meta.task = config.task;
+  meta.metric = train::metric_name(data.info.metric);
+  meta.metric_higher_is_better = train::metric_higher_is_better(data.info.metric);
+  meta.command_line = command_line;
+
+  std::vector<store::HyperColumn> columns;
+  store::RunRow row;
+  for (const auto& spec_row : train::hyperparameter_table()) {
+    const auto& text = config.hyper.values.at(spec_row.name);
+    const bool numeric =
+        (spec_row.type == train::HyperType::integer || spec_row.type == train::HyperType::real) &&
+        spec_row.choices.empty();
+    columns.push_back(
+        {spec_row.name, numeric ? store::HyperColumn::number : store::HyperColumn::text});
+    if (numeric)
+      row.hyper.emplace_back(std::strtod(text.c_str(), nullptr));
+    else
+      row.hyper.emplace_back(text);
+  }
+  for (const auto& [k, v] : config.hyper.task_options) {
+    columns.push_back({"task." + k, store::HyperColumn::text});
+    row.hyper.emplace_back(v);
+  }
+  row.run_id = 0;
+  row.run_key = meta.spec_hash;
+  row.cell = config.cell;
+  row.task = config.task;
+  row.seed = config.seed;
+  row.status = r.status;
+  row.error = r.error;
+  row.train_loss = r.train_loss;
+  row.valid_loss = r.valid_loss;
+  row.test_loss = r.test_loss;
+  row.valid_metric = r.valid_metric;
+  row.test_metric = r.test_metric;
+  row.best_epoch = r.best_epoch;
+  row.epochs = r.epochs;
+  row.wall_seconds = r.wall_seconds;
+  row.n_params = r.n_params;
+  std::vector<store::CurveRow> curves;
+  for (const auto& e : r.curve)
+    curves.push_back(
+        {0, e.epoch, e.train_loss, e.valid_loss, e.valid_metric, e.learning_rate, e.seconds});
+
+  auto writer = store::ResultsWriter::create(path, meta, columns);
+  writer.append(row, curves);
+  writer.set_finished();
+  writer.close();
+  std::printf("results: %s\n", path.c_str());
+
+  if (r.parameters.size() == 0) return;  // no finished epoch: nothing worth saving
+  const std::string params_path = params_path_for(path);
+  store::ParameterInfo info;
+  info.cell = config.cell;
+  info.hidden_size = config.hyper.hidden;
+  std::map<std::string, std::vector<cells::ParamTensor>> groups;
+  std::vector<std::string> order;
+  for (const auto& t : r.tensors) {
+    if (!groups.count(t.group)) order.push_back(t.group);
+    groups[t.group].push_back({t.name, t.rows, t.cols, t.offset, cells::ParamKind::input_weight});
+  }
+  // Kinds of the cell's tensors come from the cell's own layout.
+  const auto entry = cells::CellRegistry::instance().get(config.cell);
+  Index cell_input = 0;
+  train::choose_input_mode(data.info, entry.info, config.hyper.embed, config.hyper.hidden,
+                           &cell_input);
+  info.input_size = cell_input;
+  const auto cell = entry.make<float>(cell_input, config.hyper.hidden);
+  for (auto& t : groups["cell"]) t.kind = cell->layout().find(t.name).kind;
+  for (auto& [g, tensors] : groups)
+    for (auto& t : tensors)
+      if (g != "cell" && t.cols == 1) t.kind = cells::ParamKind::bias;
+  info.extra = {{"run_key", row.run_key},
+                {"task", config.task},
+                {"input_mode", r.input_mode},
+                {"best_epoch", std::to_string(r.best_epoch)}};
+  std::vector<store::ParameterSource<float>> sources;
+  const std::span<const float> all(r.parameters.data(),
+                                   static_cast<std::size_t>(r.parameters.size()));
+  for (const auto& g : order) sources.push_back({g, groups[g], all});
+  store::save_parameters<float>(params_path, info, sources);
+  std::printf("parameters: %s\n", params_path.c_str());
+}
+
+}  // namespace
+
+int cmd_train(const std::vector<std::string>& args) {
+  po::options_description options("options");
+  std::string cell, task, data_path, out;
+  std::vector<std::string> sets;
+  unsigned long long seed = 1;
+  options.add_options()("cell,c", po::value(&cell), "cell to train (see 'cellzoo cells')")(
+      "task,t", po::value(&task), "task to train on (listed below)")(
+      "data", po::value(&data_path), "data file or folder of the task (sets task.data)")(
+      "set,s", po::value(&sets)->composing(),
+      "hyperparameter or task option, key=value (repeatable; task options as task.<key>)")(
+      "seed", po::value(&seed)->default_value(1), "run seed: initialisation, data order, noise")(
+      "out,o", po::value(&out),
+      "write a one-run results file (and the best parameters to <out>.params.h5)")(
+      "quiet,q", "print only the final result")(
+      "markdown", "print the hyperparameter table as Markdown rows and exit");
+  po::variables_map vm;
+  if (!parse_args("train", "--cell NAME --task TASK [--set key=value ...] [options]", options, args,
+                  vm)) {
+    std::cout << "hyperparameters (--set key=value; default shown):\n"
+              << train::hyperparameter_help()
+              << "\ntasks (with their options, set as --set task.<key>=value):\n"
+              << tasks_help();
+    return 0;
+  }
+  if (vm.count("markdown")) {
+    std::cout << train::hyperparameter_markdown();
+    return 0;
+  }
+  if (cell.empty() || task.empty())
+    throw Error("train needs --cell and --task", "see 'cellzoo train --help'");
+
+  std::map<std::string, std::string> settings;
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error("--set '" + s + "' is not key=value", "e.g. --set lr=0.01");
+    if (settings.count(s.substr(0, eq))) throw Error("--set " + s.substr(0, eq) + " given twice");
+    settings[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  if (!data_path.empty()) {
+    if (settings.count("task.data")) throw Error("give either --data or --set task.data, not both");
+    settings["task.data"] = data_path;
+  }
+  if (!out.empty()) {  // refuse before training, not after
+    if (std::filesystem::exists(out))
+      throw Error("--out " + out + " already exists", "remove it or choose another name");
+    if (std::filesystem::exists(params_path_for(out)))
+      throw Error(params_path_for(out) + " already exists", "remove it or choose another --out");
+  }
+  train::RunConfig config{cell, task, train::resolve(settings), seed};
+  (void)cells::CellRegistry::instance().get(cell);  // unknown cell: error before any work
+  const auto data = datasets::TaskRegistry::instance().build(
+      task,
+      datasets::TaskOptions(config.hyper.task_options.begin(), config.hyper.task_options.end()),
+      config.hyper.data_seed);
+
+  const bool quiet = vm.count("quiet") > 0;
+  const char* metric = train::metric_name(data.info.metric);
+  if (!quiet)
+    std::printf("train %s on %s (seed %llu): %zu/%zu/%zu %s\n", cell.c_str(), task.c_str(), seed,
+                data.info.stream ? data.train_stream.size() : data.train.size(),
+                data.info.stream ? data.valid_stream.size() : data.valid.size(),
+                data.info.stream ? data.test_stream.size() : data.test.size(),
+                data.info.stream ? "tokens" : "sequences");
+  std::optional<ConsoleObserver> console;
+  if (!quiet) console.emplace(metric);
+  const auto r = train::run_one(config, data, console ? &*console : nullptr, nullptr);
+
+  std::printf("status %s%s%s\n", r.status.c_str(), r.error.empty() ? "" : ": ", r.error.c_str());
+  std::printf("parameters %ld (input layer: %s), epochs %d, best epoch %d, %.1f s\n", r.n_params,
+              r.input_mode.c_str(), r.epochs, r.best_epoch, r.wall_seconds);
+  std::printf("train_loss %.6g  valid_loss %.6g  test_loss %.6g\n", r.train_loss, r.valid_loss,
+              r.test_loss);
+  std::printf("valid_%s %.6g  test_%s %.6g\n", metric, r.valid_metric, metric, r.test_metric);
+  std::fflush(stdout);
+
+  if (!out.empty()) {
+    std::string command_line = "cellzoo train";
+    for (const auto& a : args) command_line += " " + a;
+    write_outputs(out, config, data, r, command_line);
+  }
+  return r.status == "ok" || r.status == "timeout" ? 0 : 1;
+}
+
+}  // namespace cellzoo::cli
