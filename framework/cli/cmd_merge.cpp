@@ -19,8 +19,12 @@ std::string id_ranges(const std::vector<std::int64_t>& ids, std::size_t limit = 
     std::size_t j = i;
     while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
     if (ranges++ == limit) return text + ", ...";
-    text += (text.empty() ? "" : ", ") + std::to_string(ids[i]) +
-            (j > i ? "-" + std::to_string(ids[j]) : "");
+    if (!text.empty()) text += ", ";
+    text += std::to_string(ids[i]);
+    if (j > i) {
+      text += '-';
+      text += std::to_string(ids[j]);
+    }
     i = j + 1;
   }
   return text;
@@ -42,9 +46,7 @@ int cmd_merge(const std::vector<std::string>& args) {
   if (inputs.empty())
     throw Error("no shard files to merge", "usage: cellzoo merge -o OUT.h5 SHARD.h5 ...");
 
-  std::string command_line = "cellzoo merge";
-  for (const auto& a : args) command_line += " " + a;
-  const auto report = store::merge(out, inputs, command_line);
+  const auto report = store::merge(out, inputs);
 
   std::printf("merged %zu runs from %zu files into %s (%zu duplicate%s dropped)\n",
               report.runs_merged, report.inputs, out.c_str(), report.duplicates_dropped,

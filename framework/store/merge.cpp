@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "framework/store/results_file.hpp"
@@ -23,8 +24,7 @@ std::string describe(const std::vector<HyperColumn>& columns) {
 
 }  // namespace
 
-MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs,
-                  const std::string& command_line) {
+MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs) {
   if (inputs.empty())
     throw Error("nothing to merge: no input files", "list the shard files to merge");
   std::error_code ec;
@@ -66,7 +66,11 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
   std::vector<Kept> kept;
   std::set<std::string> seen_keys;
   std::map<std::string, CellText> cells;
+  // /candidates of evolutionary searches: one row per (shard, generation, index).
+  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, CandidateRow> candidates;
   for (std::size_t i = 0; i < readers.size(); ++i) {
+    for (auto& c : readers[i].candidates())
+      candidates.emplace(std::make_tuple(c.shard, c.generation, c.index), std::move(c));
     for (auto& run : readers[i].runs()) {
       if (!seen_keys.insert(run.run_key).second) {
         ++report.duplicates_dropped;
@@ -101,7 +105,6 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
 
   FileMeta meta = readers.front().meta();
   meta.shard.clear();
-  if (!command_line.empty()) meta.command_line = command_line;
   meta.merged_from.clear();
   for (const auto& path : inputs) meta.merged_from += (meta.merged_from.empty() ? "" : "\n") + path;
 
@@ -118,6 +121,7 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
   auto writer = ResultsWriter::create(out_path, meta, readers.front().hyper_columns());
   try {
     for (const auto& [name, cell] : cells) writer.add_cell(cell);
+    for (const auto& [key, row] : candidates) writer.add_candidate(row);
     writer.append_batch(runs, curve_rows);
     std::set<std::int64_t> present;
     for (const auto& r : runs) present.insert(r.run_id);

@@ -21,11 +21,10 @@ struct MergeReport {
 // Creates `out_path` (never overwriting an existing file) with the runs of `inputs`:
 // runs de-duplicated by run_key (the first input wins), each kept run's curves copied from
 // the file it came from, /cells united, rows ordered by run_id. Root attributes come from
-// the first input with shard "" and merged_from listing the inputs; finished_utc is set
-// when no run of the spec is missing. Refuses inputs that are not cellzoo files, or whose
-// spec_hash, hyper columns or total_runs differ (naming both files). On any error no
-// output file is left behind.
-MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs,
-                  const std::string& command_line = "");
+// the first input (command_line included) with shard "" and merged_from listing the inputs;
+// finished_utc is set when no run of the spec is missing. Refuses inputs that are not cellzoo
+// files, or whose spec_hash, hyper columns or total_runs differ (naming both files). On any error
+// no output file is left behind.
+MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs);
 
 }  // namespace cellzoo::store

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "framework/store/hdf5_util.hpp"
 #include "framework/util/build_info.hpp"
@@ -172,6 +173,23 @@ RowLayout default_cell_layout() {
   return layout;
 }
 
+// /candidates (search = evolution); integer and float columns are 8 bytes like the others.
+RowLayout default_candidate_layout() {
+  RowLayout layout;
+  layout.add("shard", FieldType::i64);
+  layout.add("generation", FieldType::i64);
+  layout.add("index", FieldType::i64);
+  layout.add("kind", FieldType::str, kCandidateKindWidth);
+  layout.add("name", FieldType::str, kCellWidth);
+  layout.add("hash", FieldType::str, kCellHashWidth);
+  layout.add("parent_hash", FieldType::str, kCellHashWidth);
+  layout.add("stage", FieldType::i64);
+  layout.add("stage_task", FieldType::str, kTaskWidth);
+  layout.add("status", FieldType::str, kStatusWidth);
+  layout.add("fitness", FieldType::f64);
+  return layout;
+}
+
 // A layout with `wanted`'s columns and order, but the string widths (and presence) of the
 // dataset `dataset` in `path`. Hyperparameter kinds come from the stored column types.
 RowLayout layout_from_dataset(hid_t dataset, const RowLayout& wanted, const std::string& path,
@@ -325,8 +343,9 @@ struct OpenedFile {
   FileMeta meta;
   std::vector<HyperColumn> hyper;
   Handle runs, curves, cells;  // cells may be invalid in files without /cells
-  RowLayout run_layout, curve_layout, cell_layout;
-  hsize_t n_runs = 0, n_curves = 0, n_cells = 0;
+  Handle candidates;           // invalid until an evolutionary search writes one
+  RowLayout run_layout, curve_layout, cell_layout, candidate_layout = default_candidate_layout();
+  hsize_t n_runs = 0, n_curves = 0, n_cells = 0, n_candidates = 0;
 };
 
 Handle open_dataset(hid_t file, const char* name, const std::string& path, bool required) {
@@ -405,6 +424,12 @@ OpenedFile open_results(const std::string& path, unsigned flags) {
   out.n_runs = table_rows(out.runs.get());
   out.n_curves = table_rows(out.curves.get());
   if (out.cells.valid()) out.n_cells = table_rows(out.cells.get());
+  out.candidates = open_dataset(f, "candidates", path, false);
+  if (out.candidates.valid()) {
+    out.candidate_layout = layout_from_dataset(out.candidates.get(), default_candidate_layout(),
+                                               path, "candidates");
+    out.n_candidates = table_rows(out.candidates.get());
+  }
   return out;
 }
 
@@ -489,6 +514,27 @@ void encode_run(const RowLayout& layout, const std::vector<HyperColumn>& hyper, 
   layout.put(row, t + 8, run.n_params);
 }
 
+std::vector<CandidateRow> decode_candidates(const RowLayout& l, const std::vector<char>& data,
+                                           hsize_t rows) {
+  std::vector<CandidateRow> out(rows);
+  for (hsize_t r = 0; r < rows; ++r) {
+    const char* row = data.data() + r * l.size();
+    CandidateRow& c = out[r];
+    c.shard = l.get_i64(row, 0);
+    c.generation = l.get_i64(row, 1);
+    c.index = l.get_i64(row, 2);
+    c.kind = l.get_str(row, 3);
+    c.name = l.get_str(row, 4);
+    c.hash = l.get_str(row, 5);
+    c.parent_hash = l.get_str(row, 6);
+    c.stage = l.get_i64(row, 7);
+    c.stage_task = l.get_str(row, 8);
+    c.status = l.get_str(row, 9);
+    c.fitness = l.get_f64(row, 10);
+  }
+  return out;
+}
+
 void encode_curve(const RowLayout& layout, const CurveRow& c, char* row) {
   layout.put(row, 0, c.run_id);
   layout.put(row, 1, c.epoch);
@@ -555,8 +601,9 @@ void write_meta(hid_t file, const FileMeta& m, const std::vector<HyperColumn>& h
 struct ResultsWriter::State {
   std::string path;
   OpenedFile f;
-  Handle run_type, curve_type, cell_type;  // in-memory compound types
+  Handle run_type, curve_type, cell_type, candidate_type;  // in-memory compound types
   std::set<std::string> keys;
+  std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> candidate_keys;
   std::set<std::int64_t> ids;
   std::map<std::string, CellText> cells;
   bool closed = false;
@@ -573,6 +620,14 @@ struct ResultsWriter::State {
     run_type = f.run_layout.make_type(false);
     curve_type = f.curve_layout.make_type(false);
     if (f.cells.valid()) cell_type = f.cell_layout.make_type(false);
+    if (f.candidates.valid()) {
+      candidate_type = f.candidate_layout.make_type(false);
+      for (const auto& c : decode_candidates(
+               f.candidate_layout,
+               read_table(f.candidates.get(), f.candidate_layout, f.n_candidates, path),
+               f.n_candidates))
+        candidate_keys.emplace(c.shard, c.generation, c.index);
+    }
     for (const auto& r :
          decode_runs(f.run_layout, f.hyper, read_table(f.runs.get(), f.run_layout, f.n_runs, path),
                      f.n_runs)) {
@@ -812,6 +867,61 @@ void ResultsWriter::add_cell(const CellText& cell) {
   s.cells.emplace(cell.name, cell);
 }
 
+void ResultsWriter::add_candidate(const CandidateRow& c) {
+  State& s = *state_;
+  s.require_open();
+  const auto key = std::make_tuple(c.shard, c.generation, c.index);
+  if (s.candidate_keys.count(key))
+    throw Error("candidate (shard " + std::to_string(c.shard) + ", generation " +
+                    std::to_string(c.generation) + ", index " + std::to_string(c.index) +
+                    ") is already in '" + s.path + "'",
+                "skip the rows candidates() returns when resuming");
+  QuietErrors quiet;
+  OpenedFile& f = s.f;
+  if (!f.candidates.valid()) {
+    f.candidate_layout = default_candidate_layout();
+    f.candidates = create_table(f.file.get(), "candidates", f.candidate_layout.make_type(true).get(),
+                                f.candidate_layout.size(), s.path);
+    f.n_candidates = 0;
+    s.candidate_type = f.candidate_layout.make_type(false);
+  }
+  const RowLayout& l = f.candidate_layout;
+  check_fits("candidates.kind", c.kind, l[3].width);
+  check_fits("candidates.name", c.name, l[4].width);
+  check_fits("candidates.hash", c.hash, l[5].width);
+  check_fits("candidates.parent_hash", c.parent_hash, l[6].width);
+  check_fits("candidates.stage_task", c.stage_task, l[8].width);
+  check_fits("candidates.status", c.status, l[9].width);
+  std::vector<char> data(l.size());
+  char* row = data.data();
+  l.put(row, 0, c.shard);
+  l.put(row, 1, c.generation);
+  l.put(row, 2, c.index);
+  l.put(row, 3, c.kind);
+  l.put(row, 4, c.name);
+  l.put(row, 5, c.hash);
+  l.put(row, 6, c.parent_hash);
+  l.put(row, 7, c.stage);
+  l.put(row, 8, c.stage_task);
+  l.put(row, 9, c.status);
+  l.put(row, 10, c.fitness);
+  append_rows(f.candidates.get(), s.candidate_type.get(), f.n_candidates, data, 1,
+              "/candidates of '" + s.path + "'");
+  s.flush();
+  s.candidate_keys.insert(key);
+}
+
+std::vector<CandidateRow> ResultsWriter::candidates() const {
+  const State& s = *state_;
+  s.require_open();
+  QuietErrors quiet;
+  if (!s.f.candidates.valid()) return {};
+  return decode_candidates(
+      s.f.candidate_layout,
+      read_table(s.f.candidates.get(), s.f.candidate_layout, s.f.n_candidates, s.path),
+      s.f.n_candidates);
+}
+
 void ResultsWriter::set_finished() {
   State& s = *state_;
   s.require_open();
@@ -830,6 +940,8 @@ void ResultsWriter::close() {
   s.run_type.reset();
   s.curve_type.reset();
   s.cell_type.reset();
+  s.candidate_type.reset();
+  s.f.candidates.reset();
   s.f.runs.reset();
   s.f.curves.reset();
   s.f.cells.reset();
@@ -911,6 +1023,16 @@ std::vector<CellText> ResultsReader::cells() const {
                    f.cell_layout.get_str(row, 2)});
   }
   return out;
+}
+
+std::vector<CandidateRow> ResultsReader::candidates() const {
+  QuietErrors quiet;
+  const OpenedFile& f = state_->f;
+  if (!f.candidates.valid()) return {};
+  return decode_candidates(
+      f.candidate_layout,
+      read_table(f.candidates.get(), f.candidate_layout, f.n_candidates, state_->path),
+      f.n_candidates);
 }
 
 }  // namespace cellzoo::store

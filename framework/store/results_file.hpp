@@ -7,7 +7,8 @@
 // HDF5 is never touched from several threads by the store.
 //
 // Fixed string widths (bytes, ASCII): run_key 32, cell 64, task 32, status 12, error 256,
-// text hyperparameters 64, /cells name 64, hash 32, text 8192. A key-like value (run_key,
+// text hyperparameters 64, /cells name 64, hash 32, text 8192; /candidates kind 16, name 64,
+// hash and parent_hash 32, stage_task 32, status 12. A key-like value (run_key,
 // cell, task, status, text hyperparameter, cell name/hash/text) that does not fit is
 // refused with cellzoo::Error; an error message that does not fit is truncated (at a UTF-8
 // character boundary) and ends in "...".
@@ -36,6 +37,7 @@ inline constexpr std::size_t kErrorWidth = 256;
 inline constexpr std::size_t kHyperTextWidth = 64;
 inline constexpr std::size_t kCellHashWidth = 32;
 inline constexpr std::size_t kCellTextWidth = 8192;
+inline constexpr std::size_t kCandidateKindWidth = 16;
 
 // The root attributes. The caller fills the first block; ResultsWriter::create fills the
 // build and host facts itself (values given there are ignored).
@@ -113,6 +115,30 @@ struct CellText {
   bool operator==(const CellText&) const = default;
 };
 
+// One row of /candidates: one event of an evolutionary search (search = evolution, see
+// experiments/README.md): a seed cell, a proposed mutant, or a re-evaluation. A row is
+// identified by (shard, generation, index).
+struct CandidateRow {
+  std::int64_t shard = 0;       // the shard whose population it belongs to
+  std::int64_t generation = 0;  // 0 = the seeds
+  std::int64_t index = 0;       // event index within the generation
+  std::string kind;             // seed | proposal | reevaluation
+  std::string name;             // the cell's name in /runs.cell and /cells.name
+  std::string hash;             // /cells.hash
+  std::string parent_hash;      // proposals: the mutated cell; "" otherwise
+  std::int64_t stage = -1;      // the last stage evaluated (0 = filter); -1 = none
+  std::string stage_task;       // that stage's task ("" when none)
+  std::string status;           // accepted | outranked | rejected | duplicate | invalid
+  double fitness = kNaN;        // min over tasks of the ratio to the reference; NaN if none
+  bool operator==(const CandidateRow& o) const {
+    const bool same_fitness =
+        fitness == o.fitness || (std::isnan(fitness) && std::isnan(o.fitness));
+    return shard == o.shard && generation == o.generation && index == o.index && kind == o.kind &&
+           name == o.name && hash == o.hash && parent_hash == o.parent_hash && stage == o.stage &&
+           stage_task == o.stage_task && status == o.status && same_fitness;
+  }
+};
+
 class ResultsWriter {
  public:
   // Creates a new file (H5F_ACC_EXCL): an existing file is never overwritten or touched.
@@ -145,6 +171,11 @@ class ResultsWriter {
   // Adds a row to /cells unless a cell of that name is present; a different text under
   // the same name is an error.
   void add_cell(const CellText& cell);
+
+  // Appends a row to /candidates (created on first use) and flushes. Refuses a row whose
+  // (shard, generation, index) is present and over-long strings.
+  void add_candidate(const CandidateRow& row);
+  std::vector<CandidateRow> candidates() const;  // rows already in the file, in file order
 
   // Writes finished_utc (now) and flushes.
   void set_finished();
@@ -183,6 +214,7 @@ class ResultsReader {
   std::vector<RunRow> runs() const;
   std::vector<CurveRow> curves() const;
   std::vector<CellText> cells() const;
+  std::vector<CandidateRow> candidates() const;  // empty for files without /candidates
 
  private:
   struct State;
