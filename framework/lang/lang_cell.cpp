@@ -11,9 +11,18 @@
 // columns, and every weight gradient is one GEMM over all steps (the inputs of every
 // projection are kept for all steps). Padded columns hold the state and produce h = 0;
 // gradients stop at the initial state.
+//
+// Stacked projections: the fused W(.) terms of state-dependent sums that share a source
+// node (the W(h) of every gate) form a group, as the fused kernels stack their gates' R.
+// Their weights are copied once per forward/backward into one stacked matrix, so a step
+// costs ONE GEMM per source (forward: all projections; backward: the source's gradient
+// from all consumers' gradients), and the group's weight gradients are one GEMM over all
+// steps, scattered back to the named tensors.
 #include "framework/lang/lang_cell.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "framework/util/error.hpp"
@@ -84,6 +93,27 @@ class LangCell final : public cells::Cell<S> {
       if (owner_[k] >= 0) continue;
       (nd.dynamic ? dynamic_ : static_).push_back(static_cast<int>(k));
     }
+    // Groups: fused, state-dependent projections with the same source, in node order.
+    group_of_.assign(N, -1);
+    slot_.assign(N, 0);
+    std::map<int, std::vector<int>> by_source;
+    for (std::size_t k = 0; k < N; ++k) {
+      const Node& nd = p_->nodes[k];
+      if (nd.op == Op::weight && owner_[k] >= 0 && nd.dynamic)
+        by_source[nd.args[0]].push_back(static_cast<int>(k));
+    }
+    for (const auto& [source, members] : by_source) {
+      if (members.size() < 2) continue;
+      Group g;
+      g.source = source;
+      g.members = members;
+      g.cols = rows_[static_cast<std::size_t>(source)];
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        group_of_[static_cast<std::size_t>(members[i])] = static_cast<int>(groups_.size());
+        slot_[static_cast<std::size_t>(members[i])] = static_cast<Index>(i) * hidden;
+      }
+      groups_.push_back(std::move(g));
+    }
     val_.resize(N);
     grad_.resize(N);
   }
@@ -110,9 +140,12 @@ class LangCell final : public cells::Cell<S> {
       if (op == Op::constant || op == Op::input || owner_[k] >= 0) continue;
       val_[k].resize(rows_[k], C);
     }
+    load_groups(theta);
+    for (auto& g : groups_) g.out.resize(static_cast<Index>(g.members.size()) * H, B);
     for (int k : static_) eval(theta, k, 0, C);
     for (Index t = 0; t < T; ++t) {
       const Index n = seq.active(t), c0 = t * B;
+      for (auto& g : groups_) g.ready = false;
       for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
         const Node& nd = p_->nodes[k];
         if (nd.op == Op::state)
@@ -136,21 +169,37 @@ class LangCell final : public cells::Cell<S> {
     const Index B = seq.batch(), T = seq.steps(), C = T * B, H = this->hidden_size();
     set_input(x);
     need_ = &needs_[dx ? 1 : 0];
+    // Gradient buffers are zeroed one step block at a time, just before that step is
+    // processed (every write of the step loop goes to the current step's columns, and the
+    // loop visits every step before the static nodes are differentiated): the block is
+    // then hot in cache, instead of one cold pass over every buffer.
+    zero_.clear();
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
       if (!(*need_)[k] || owner_[k] >= 0 || p_->nodes[k].op == Op::constant) {
         continue;
       }
-      grad_[k].setZero(rows_[k], C);
+      grad_[k].resize(rows_[k], C);
+      zero_.push_back(static_cast<int>(k));
     }
     carry_.resize(state_.size());
     for (auto& c : carry_) c.setZero(H, B);
+    load_groups(theta);
+    for (auto& g : groups_) g.grad.setZero(static_cast<Index>(g.members.size()) * H, C);
     const int h_node = p_->outputs[0];
     for (Index t = T - 1; t >= 0; --t) {
       const Index n = seq.active(t), c0 = t * B;
+      for (int k : zero_) {  // the step's block is contiguous: one memset
+        const auto r = rows_[static_cast<std::size_t>(k)];
+        std::fill_n(grad_[static_cast<std::size_t>(k)].data() + c0 * r, r * B, S(0));
+      }
       if (needs(h_node)) gout(h_node, c0, n) += dh_out.middleCols(c0, n);
       for (std::size_t s = 0; s < carry_.size(); ++s)
         if (needs(p_->outputs[s])) gout(p_->outputs[s], c0, n) += carry_[s].leftCols(n);
-      for (auto it = dynamic_.rbegin(); it != dynamic_.rend(); ++it) backprop(theta, *it, c0, n);
+      for (auto it = dynamic_.rbegin(); it != dynamic_.rend(); ++it) {
+        flush_groups(*it, c0, n);  // its consumers are done: complete its gradient first
+        backprop(theta, *it, c0, n);
+      }
+      flush_groups(-1, c0, n);  // groups whose source is a state
       for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
         const Node& nd = p_->nodes[k];
         if (nd.op == Op::state)
@@ -159,10 +208,19 @@ class LangCell final : public cells::Cell<S> {
     }
     for (auto it = static_.rbegin(); it != static_.rend(); ++it) backprop(theta, *it, 0, C);
 
-    // Parameter gradients: one product or reduction over all steps per tensor.
+    // Parameter gradients: one product or reduction over all steps per tensor, one
+    // product per group of stacked projections.
+    for (auto& g : groups_) {
+      g.dw.noalias() = g.grad * value(g.source, 0, C).transpose();
+      for (std::size_t i = 0; i < g.members.size(); ++i) {
+        const auto& tensor = tensors_[static_cast<std::size_t>(node(g.members[i]).param)];
+        Eigen::Map<Matrix<S>>(dtheta.data() + tensor.offset, tensor.rows, tensor.cols) =
+            g.dw.middleRows(static_cast<Index>(i) * H, H);
+      }
+    }
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
       const Node& nd = p_->nodes[k];
-      if (nd.param < 0) continue;
+      if (nd.param < 0 || group_of_[k] >= 0) continue;
       const auto& tensor = tensors_[static_cast<std::size_t>(nd.param)];
       Eigen::Map<Matrix<S>> d(dtheta.data() + tensor.offset, tensor.rows, tensor.cols);
       const int g_node = owner_[k] >= 0 ? owner_[k] : static_cast<int>(k);
@@ -216,6 +274,27 @@ class LangCell final : public cells::Cell<S> {
     return CMap(grad_[static_cast<std::size_t>(k)].data() + c0 * r, r, n, Eigen::OuterStride<>(r));
   }
 
+  // Copies each group's weights into its stacked matrix (rows in member order).
+  void load_groups(const ConstVectorRef<S>& theta) {
+    const Index H = this->hidden_size();
+    for (auto& g : groups_) {
+      g.w.resize(static_cast<Index>(g.members.size()) * H, g.cols);
+      for (std::size_t i = 0; i < g.members.size(); ++i)
+        g.w.middleRows(static_cast<Index>(i) * H, H) = param(theta, node(g.members[i]).param);
+    }
+  }
+
+  // Adds W_stacked^T * (stacked consumer gradients) of this step to the gradient of the
+  // source of every group whose source is `source` (-1: every group whose source is not a
+  // per-step node, i.e. a state).
+  void flush_groups(int source, Index c0, Index n) {
+    for (auto& g : groups_) {
+      const bool match = source >= 0 ? g.source == source : node(g.source).op == Op::state;
+      if (!match || !needs(g.source)) continue;
+      gout(g.source, c0, n).noalias() += g.w.transpose() * g.grad.middleCols(c0, n);
+    }
+  }
+
   void eval(const ConstVectorRef<S>& theta, int k, Index c0, Index n) {
     const Node& nd = node(k);
     auto o = out(k, c0, n);
@@ -260,6 +339,20 @@ class LangCell final : public cells::Cell<S> {
       const int a = nd.args[i];
       if (owner_[static_cast<std::size_t>(a)] < 0 || node(a).op != Op::weight) continue;
       const S c = static_cast<S>(nd.coef[i]);
+      if (const int gi = group_of_[static_cast<std::size_t>(a)]; gi >= 0) {
+        Group& g = groups_[static_cast<std::size_t>(gi)];
+        if (!g.ready) {  // the group's one GEMM of this step
+          g.out.leftCols(n).noalias() = g.w * value(g.source, c0, n);
+          g.ready = true;
+        }
+        const auto y = g.out.block(slot_[static_cast<std::size_t>(a)], 0, this->hidden_size(), n);
+        if (init)
+          o += c * y;
+        else
+          o = c * y;
+        init = true;
+        continue;
+      }
       const auto W = param(theta, node(a).param);
       const auto v = value(node(a).args[0], c0, n);
       if (init)
@@ -318,6 +411,13 @@ class LangCell final : public cells::Cell<S> {
         for (std::size_t i = 0; i < nd.args.size(); ++i) {
           const int a = nd.args[i];
           const S c = static_cast<S>(nd.coef[i]);
+          if (const int gi = group_of_[static_cast<std::size_t>(a)]; gi >= 0) {
+            // Always kept: the group's weight gradient needs it even if the source's
+            // gradient is not needed.
+            groups_[static_cast<std::size_t>(gi)].grad.block(slot_[static_cast<std::size_t>(a)], c0,
+                                                             this->hidden_size(), n) = c * g;
+            continue;
+          }
           if (owner_[static_cast<std::size_t>(a)] >= 0) {
             const Node& t = node(a);
             if (t.op == Op::bias || !arg_needs(t.args[0])) continue;
@@ -364,7 +464,22 @@ class LangCell final : public cells::Cell<S> {
     }
   }
 
+  // Fused state-dependent projections sharing a source (see the file comment).
+  struct Group {
+    int source = -1;
+    std::vector<int> members;  // weight nodes, in node order
+    Index cols = 0;            // the source's rows
+    Matrix<S> w;               // stacked weights: members.size() * H x cols
+    Matrix<S> out;             // this step's projections: members.size() * H x B
+    Matrix<S> grad;            // consumers' gradients (times their coefficients), all steps
+    Matrix<S> dw;              // stacked weight gradient
+    bool ready = false;        // out holds this step's projections
+  };
+
   std::shared_ptr<const Program> p_;
+  std::vector<Group> groups_;
+  std::vector<int> group_of_;  // node -> its group, or -1
+  std::vector<Index> slot_;    // node -> first row of its block in the group
   std::vector<ParamTensor> tensors_;
   std::vector<Index> rows_;
   std::vector<int> uses_, owner_;
@@ -372,6 +487,7 @@ class LangCell final : public cells::Cell<S> {
   std::vector<char> needs_[2];
   const std::vector<char>* need_ = nullptr;
   std::vector<int> static_, dynamic_;
+  std::vector<int> zero_;  // nodes whose gradient buffer backward() uses
   int input_node_ = -1;
   const S* x_ = nullptr;
   Index x_stride_ = 0;
