@@ -426,8 +426,8 @@ OpenedFile open_results(const std::string& path, unsigned flags) {
   if (out.cells.valid()) out.n_cells = table_rows(out.cells.get());
   out.candidates = open_dataset(f, "candidates", path, false);
   if (out.candidates.valid()) {
-    out.candidate_layout = layout_from_dataset(out.candidates.get(), default_candidate_layout(),
-                                               path, "candidates");
+    out.candidate_layout =
+        layout_from_dataset(out.candidates.get(), default_candidate_layout(), path, "candidates");
     out.n_candidates = table_rows(out.candidates.get());
   }
   return out;
@@ -515,7 +515,7 @@ void encode_run(const RowLayout& layout, const std::vector<HyperColumn>& hyper, 
 }
 
 std::vector<CandidateRow> decode_candidates(const RowLayout& l, const std::vector<char>& data,
-                                           hsize_t rows) {
+                                            hsize_t rows) {
   std::vector<CandidateRow> out(rows);
   for (hsize_t r = 0; r < rows; ++r) {
     const char* row = data.data() + r * l.size();
@@ -880,8 +880,9 @@ void ResultsWriter::add_candidate(const CandidateRow& c) {
   OpenedFile& f = s.f;
   if (!f.candidates.valid()) {
     f.candidate_layout = default_candidate_layout();
-    f.candidates = create_table(f.file.get(), "candidates", f.candidate_layout.make_type(true).get(),
-                                f.candidate_layout.size(), s.path);
+    f.candidates =
+        create_table(f.file.get(), "candidates", f.candidate_layout.make_type(true).get(),
+                     f.candidate_layout.size(), s.path);
     f.n_candidates = 0;
     s.candidate_type = f.candidate_layout.make_type(false);
   }

@@ -1,159 +1,25 @@
+// run_sweep(): expand the spec, open (or resume) the results file, record the cell texts,
+// and hand the pending runs to execute_batch (batch.hpp).
 #include "framework/sweep/executor.hpp"
 
-#include "framework/sweep/progress.hpp"
+#include <tbb/info.h>
 
-#include <tbb/global_control.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-
-#include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
-#include <future>
-#include <map>
-#include <mutex>
 #include <ostream>
-#include <thread>
 
-#include "datasets/task.hpp"
+#include "framework/cells/registry.hpp"
 #include "framework/store/results_file.hpp"
+#include "framework/sweep/batch.hpp"
+#include "framework/sweep/evolution.hpp"
+#include "framework/sweep/progress.hpp"
 #include "framework/train/trainer.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::sweep {
-namespace {
-
-using TaskDataPtr = std::shared_ptr<const datasets::TaskData>;
-
-// Task data is built once per distinct (task options, data seed) and shared read-only by
-// every run that needs it: generated data is identical for all cells of a sweep.
-class TaskDataCache {
- public:
-  explicit TaskDataCache(std::string task) : task_(std::move(task)) {}
-
-  TaskDataPtr get(const train::TrainConfig& hyper) {
-    std::string key = std::to_string(hyper.data_seed);
-    for (const auto& [k, v] : hyper.task_options) key += "\n" + k + "=" + v;
-    std::shared_future<TaskDataPtr> future;
-    std::promise<TaskDataPtr> promise;
-    bool builder = false;
-    {
-      std::lock_guard lock(mutex_);
-      auto it = entries_.find(key);
-      if (it == entries_.end()) {
-        future = promise.get_future().share();
-        entries_.emplace(key, future);
-        builder = true;
-      } else {
-        future = it->second;
-      }
-    }
-    if (builder) {
-      try {
-        promise.set_value(
-            std::make_shared<const datasets::TaskData>(datasets::TaskRegistry::instance().build(
-                task_, datasets::TaskOptions(hyper.task_options.begin(), hyper.task_options.end()),
-                hyper.data_seed)));
-      } catch (...) {
-        promise.set_exception(std::current_exception());
-      }
-    }
-    return future.get();
-  }
-
- private:
-  std::string task_;
-  std::mutex mutex_;
-  std::map<std::string, std::shared_future<TaskDataPtr>> entries_;
-};
-
-struct Finished {
-  const RunSpec* run;
-  train::TrainResult result;
-};
-
-class FinishedQueue {
- public:
-  void push(Finished f) {
-    {
-      std::lock_guard lock(mutex_);
-      items_.push_back(std::move(f));
-    }
-    cv_.notify_one();
-  }
-  void close() {
-    {
-      std::lock_guard lock(mutex_);
-      closed_ = true;
-    }
-    cv_.notify_one();
-  }
-  // Waits up to `timeout` for an item. Returns false on timeout; sets `done` when the
-  // queue is closed and drained.
-  bool pop(Finished& out, std::chrono::milliseconds timeout, bool& done) {
-    std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, timeout, [&] { return !items_.empty() || closed_; });
-    if (!items_.empty()) {
-      out = std::move(items_.front());
-      items_.pop_front();
-      return true;
-    }
-    done = closed_;
-    return false;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Finished> items_;
-  bool closed_ = false;
-};
-
-store::RunRow make_row(const RunSpec& run, const std::vector<HyperColumn>& columns,
-                       const train::TrainResult& r) {
-  store::RunRow row;
-  row.run_id = run.run_id;
-  row.run_key = run.run_key;
-  row.cell = run.cell;
-  row.task = run.task;
-  row.trial = run.trial;
-  row.seed = run.seed;
-  row.status = r.status;
-  row.error = r.error;
-  for (const auto& c : columns) {
-    const auto it = run.hyper.find(c.name);
-    if (it == run.hyper.end()) throw Error("internal: run lacks hyperparameter " + c.name);
-    if (const double* d = std::get_if<double>(&it->second))
-      row.hyper.emplace_back(*d);
-    else
-      row.hyper.emplace_back(std::get<std::string>(it->second));
-  }
-  row.train_loss = r.train_loss;
-  row.valid_loss = r.valid_loss;
-  row.test_loss = r.test_loss;
-  row.valid_metric = r.valid_metric;
-  row.test_metric = r.test_metric;
-  row.best_epoch = r.best_epoch;
-  row.epochs = r.epochs;
-  row.wall_seconds = r.wall_seconds;
-  row.n_params = r.n_params;
-  return row;
-}
-
-std::vector<store::CurveRow> make_curves(const RunSpec& run, const train::TrainResult& r) {
-  std::vector<store::CurveRow> rows;
-  rows.reserve(r.curve.size());
-  for (const auto& e : r.curve)
-    rows.push_back({run.run_id, e.epoch, e.train_loss, e.valid_loss, e.valid_metric,
-                    e.learning_rate, e.seconds});
-  return rows;
-}
-
-}  // namespace
 
 SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std::atomic<bool>& stop,
                        std::ostream& log) {
+  if (spec.search == Search::evolution) return run_evolution(spec, options, stop, log);
   // Everything that can be wrong with the input is checked before the file is touched.
   const std::vector<RunSpec> runs = expand(spec);
   const auto columns = hyper_columns(spec);
@@ -169,27 +35,26 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   configs.reserve(runs.size());
   for (std::int64_t i = begin; i < end; ++i)
     configs.push_back(train::resolve(runs[static_cast<std::size_t>(i)].settings));
-  TaskDataCache task_data(spec.task);
+  TaskDataCache task_data;
   const TaskDataPtr first_data =
       configs.empty() ? TaskDataPtr{}
-                      : task_data.get(configs.front());  // validates task options and data
-  for (std::int64_t i = begin; i < end; ++i)             // unknown cells fail now, not in a worker
+                      : task_data.get(spec.task, configs.front());  // validates task options
+  for (std::int64_t i = begin; i < end; ++i)  // unknown cells fail now, not in a worker
     (void)cells::CellRegistry::instance().get(runs[static_cast<std::size_t>(i)].cell);
+  std::vector<store::CellText> cell_rows;  // texts of the language cells, recorded up front
+  for (const auto& cell : spec.cells)
+    if (auto row = language_cell_row(cell)) cell_rows.push_back(std::move(*row));
 
   SweepSummary summary;
   summary.out = options.out.empty() ? output_path(spec) : options.out;
   summary.total = end - begin;
 
-  std::vector<store::HyperColumn> store_columns;
-  for (const auto& c : columns)
-    store_columns.push_back({c.name, c.kind == HyperColumn::Kind::number
-                                         ? store::HyperColumn::number
-                                         : store::HyperColumn::text});
+  const std::vector<store::HyperColumn> file_columns = store_columns(columns);
   const std::string hash = spec_hash(spec);
   std::optional<store::ResultsWriter> writer;
   if (std::filesystem::exists(summary.out)) {
     writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash));
-    if (writer->hyper_columns() != store_columns)
+    if (writer->hyper_columns() != file_columns)
       throw Error(summary.out + " has other hyperparameter columns than this spec",
                   "use another --out file");
   } else {
@@ -207,8 +72,10 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
       meta.metric_higher_is_better = train::metric_higher_is_better(first_data->info.metric);
     }
     meta.command_line = options.command_line;
-    writer.emplace(store::ResultsWriter::create(summary.out, meta, store_columns));
+    writer.emplace(store::ResultsWriter::create(summary.out, meta, file_columns));
   }
+  // Before the first run of each language cell (add_cell skips rows already present).
+  for (const auto& row : cell_rows) writer->add_cell(row);
 
   const auto done_keys = writer->run_keys();
   std::vector<std::size_t> pending;  // indices into runs
@@ -227,81 +94,29 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   Progress progress(log, summary.total, summary.already_done, options.terminal,
                     writer->meta().metric, writer->meta().metric_higher_is_better,
                     options.log_interval);
-  FinishedQueue queue;
-  std::atomic<bool> cancel{false};
-
-  // Workers run on their own thread so that this thread stays the only one touching HDF5.
-  std::exception_ptr worker_error;
-  std::thread workers([&] {
-    try {
-      std::optional<tbb::global_control> cap;
-      cap.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(jobs));
-      tbb::task_arena arena(jobs);
-      arena.execute([&] {
-        tbb::parallel_for(
-            tbb::blocked_range<std::size_t>(0, pending.size(), 1),
-            [&](const tbb::blocked_range<std::size_t>& range) {
-              for (std::size_t k = range.begin(); k != range.end(); ++k) {
-                if (stop.load() || cancel.load()) return;  // no new runs after a stop
-                const std::size_t i = pending[k];
-                const RunSpec& run = runs[i];
-                progress.started();
-                train::RunConfig config{run.cell, run.task,
-                                        configs[i - static_cast<std::size_t>(begin)], run.seed};
-                train::TrainResult result;
-                try {
-                  const auto data = task_data.get(config.hyper);
-                  result = train::run_one(config, *data, nullptr, &stop);
-                } catch (const std::exception& e) {
-                  result.status = "failed";
-                  result.error = e.what();
-                }
-                progress.stopped();
-                queue.push({&run, std::move(result)});
-              }
-            },
-            tbb::simple_partitioner());
-      });
-    } catch (...) {
-      worker_error = std::current_exception();
-    }
-    queue.close();
-  });
-
-  std::exception_ptr writer_error;
-  for (bool done = false; !done;) {
-    Finished f;
-    if (!queue.pop(f, std::chrono::milliseconds(options.terminal ? 250 : 1000), done)) {
-      progress.tick();
-      continue;
-    }
-    if (f.result.status == "cancelled") {
-      ++summary.cancelled;
-      continue;
-    }
-    if (writer_error) continue;  // drain the queue, record nothing more
-    try {
-      writer->append(make_row(*f.run, columns, f.result), make_curves(*f.run, f.result));
-    } catch (...) {
-      writer_error = std::current_exception();
-      cancel = true;
-      continue;
-    }
-    ++summary.recorded;
-    const auto& s = f.result.status;
-    summary.ok += s == "ok";
-    summary.diverged += s == "diverged";
-    summary.failed += s == "failed";
-    summary.timeout += s == "timeout";
-    progress.finished(s, f.result.valid_metric, f.result.test_metric);
-    progress.tick();
+  std::vector<const RunSpec*> batch;
+  std::vector<train::TrainConfig> batch_configs;
+  for (std::size_t i : pending) {
+    batch.push_back(&runs[i]);
+    batch_configs.push_back(configs[i - static_cast<std::size_t>(begin)]);
   }
-  workers.join();
+  std::exception_ptr error;
+  try {
+    const BatchSummary b = execute_batch(batch, batch_configs, columns, *writer, task_data, jobs,
+                                         progress, stop, options.terminal);
+    summary.recorded = b.recorded;
+    summary.ok = b.ok;
+    summary.diverged = b.diverged;
+    summary.failed = b.failed;
+    summary.timeout = b.timeout;
+    summary.cancelled = b.cancelled;
+  } catch (...) {
+    error = std::current_exception();
+  }
   summary.interrupted = stop.load();
   if (summary.complete()) writer->set_finished();
   writer->close();
-  if (writer_error) std::rethrow_exception(writer_error);
-  if (worker_error) std::rethrow_exception(worker_error);
+  if (error) std::rethrow_exception(error);
   progress.close(summary.interrupted
                      ? "interrupted: " + std::to_string(summary.recorded) + " runs recorded, " +
                            std::to_string(summary.total - summary.already_done - summary.recorded) +

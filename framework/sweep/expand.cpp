@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "framework/sweep/evolution.hpp"
 #include "framework/sweep/spec.hpp"
 #include "framework/sweep/spec_text.hpp"
 #include "framework/train/hyperparameters.hpp"
@@ -122,6 +123,15 @@ std::string label_value(const std::string& text) {
 
 }  // namespace
 
+std::map<std::string, std::string> draw_settings(const Spec& spec, std::uint64_t draw_seed) {
+  std::map<std::string, std::string> values;
+  for (const auto& [name, dim] : spec.space) {
+    Rng rng(derive_seed(draw_seed, name));
+    values[name] = sample(dim, rng);
+  }
+  return values;
+}
+
 std::int64_t runs_per_cell(const Spec& spec) {
   if (spec.search == Search::random) return spec.trials;
   const auto points = grid_points(spec);
@@ -133,6 +143,7 @@ std::int64_t runs_per_cell(const Spec& spec) {
 }
 
 std::int64_t run_count(const Spec& spec) {
+  if (spec.search == Search::evolution) return evolution_run_bound(spec);
   const auto per_cell = runs_per_cell(spec);
   const auto cells = static_cast<std::int64_t>(spec.cells.size());
   if (cells > 0 && per_cell > kMaxRuns / cells)

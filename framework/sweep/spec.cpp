@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "framework/sweep/evolution.hpp"
 #include "framework/sweep/spec_text.hpp"
 #include "framework/train/hyperparameters.hpp"
 #include "framework/util/error.hpp"
@@ -27,7 +28,7 @@ constexpr const char* kSyntaxHint = "see experiments/README.md for the spec gram
 
 const std::vector<std::string> kTopLevelKeys = {"name",   "description", "task",   "cells",
                                                 "trials", "seed",        "search", "out"};
-const std::vector<std::string> kSections = {"task", "fixed", "space"};
+const std::vector<std::string> kSections = {"task", "fixed", "space", "evolution"};
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string s;
@@ -106,9 +107,12 @@ void set_top_level(Spec& spec, const std::string& key, const std::string& value,
       spec.search = Search::random;
     else if (value == "grid")
       spec.search = Search::grid;
+    else if (value == "evolution")
+      spec.search = Search::evolution;
     else
-      fail(origin, "search must be 'random' or 'grid', got '" + value + "'",
-           "random samples each trial; grid takes the product of the [space] lists");
+      fail(origin, "search must be 'random', 'grid' or 'evolution', got '" + value + "'",
+           "random samples each trial; grid takes the product of the [space] lists; "
+           "evolution searches architectures ([evolution] section)");
   } else if (key == "out") {
     spec.out = value;
   } else {
@@ -124,7 +128,13 @@ void set_top_level(Spec& spec, const std::string& key, const std::string& value,
 void validate(Spec& spec, const std::string& end_origin) {
   if (spec.name.empty())
     fail(end_origin, "missing 'name = ...'", "name the sweep, e.g. name = quickstart");
-  if (spec.task.empty())
+  if (spec.search == Search::evolution) {
+    validate_evolution(spec, end_origin);  // evolution.cpp: its own rules for task and cells
+  } else if (!spec.evolution.empty()) {
+    fail(spec.evolution.begin()->second.origin, "[evolution] needs search = evolution",
+         "add search = evolution, or remove the [evolution] section");
+  }
+  if (spec.task.empty() && spec.search != Search::evolution)
     fail(end_origin, "missing 'task = ...'", "e.g. task = adding (see 'cellzoo tasks')");
   if (spec.cells.empty())
     fail(end_origin, "missing 'cells = ...'", "e.g. cells = rnn, lstm, gru (see 'cellzoo cells')");
@@ -382,8 +392,8 @@ Spec parse_spec(std::string_view text, const std::string& source) {
       const auto name = trim(std::string_view(line).substr(1, line.size() - 2));
       if (std::find(kSections.begin(), kSections.end(), name) == kSections.end())
         fail(origin, "unknown section [" + name + "]",
-             "sections are [task] (task options), [fixed] (fixed hyperparameters) and "
-             "[space] (searched hyperparameters)");
+             "sections are [task] (task options), [fixed] (fixed hyperparameters), "
+             "[space] (searched hyperparameters) and [evolution] (search = evolution)");
       if (section.empty() && end_origin.empty()) end_origin = origin;
       section = name;
       if (!seen.emplace("[" + name + "]", origin).second)
@@ -414,6 +424,8 @@ Spec parse_spec(std::string_view text, const std::string& source) {
       spec.task_options[key] = Value{value, origin};
     else if (section == "fixed")
       spec.fixed[key] = Value{normalise_value(value), origin};
+    else if (section == "evolution")
+      spec.evolution[key] = Value{normalise_value(value), origin};
     else
       spec.space[key] = parse_dimension(value, origin);
   }
@@ -464,10 +476,12 @@ void apply_override(Spec& target, std::string_view assignment) {
     spec.fixed[name] = Value{normalise_value(value), origin};
   } else if (head == "task" && dot != std::string::npos) {
     spec.task_options[name] = Value{value, origin};
+  } else if (head == "evolution" && dot != std::string::npos) {
+    spec.evolution[name] = Value{normalise_value(value), origin};
   } else {
-    throw Error(
-        origin + ": unknown key '" + key + "'",
-        "--set takes " + join(kTopLevelKeys, ", ") + ", space.NAME, fixed.NAME or task.OPTION");
+    throw Error(origin + ": unknown key '" + key + "'",
+                "--set takes " + join(kTopLevelKeys, ", ") +
+                    ", space.NAME, fixed.NAME, task.OPTION or evolution.KEY");
   }
   validate(spec, end_origin_of(spec));
   target = std::move(spec);
@@ -481,9 +495,13 @@ std::string canonical_text(const Spec& spec, bool with_out) {
   std::ostringstream out;
   out << "name = " << spec.name << "\n";
   if (!spec.description.empty()) out << "description = " << spec.description << "\n";
-  out << "task = " << spec.task << "\n";
+  if (!spec.task.empty()) out << "task = " << spec.task << "\n";
   out << "cells = " << join(spec.cells, ", ") << "\n";
-  out << "search = " << (spec.search == Search::grid ? "grid" : "random") << "\n";
+  out << "search = "
+      << (spec.search == Search::grid        ? "grid"
+          : spec.search == Search::evolution ? "evolution"
+                                             : "random")
+      << "\n";
   out << "trials = " << spec.trials << "\n";
   out << "seed = " << spec.seed << "\n";
   if (with_out) out << "out = " << output_path(spec) << "\n";
@@ -498,6 +516,10 @@ std::string canonical_text(const Spec& spec, bool with_out) {
   if (!spec.space.empty()) {
     out << "\n[space]\n";
     for (const auto& [k, d] : spec.space) out << k << " = " << d.text() << "\n";
+  }
+  if (!spec.evolution.empty()) {
+    out << "\n[evolution]\n";
+    for (const auto& [k, v] : spec.evolution) out << k << " = " << v.text << "\n";
   }
   return out.str();
 }
