@@ -1,0 +1,454 @@
+#!/usr/bin/python3
+"""cellzoo against PyTorch, side by side, in one invocation on one machine.
+
+The workload is `cellzoo bench`'s training step (docs/performance.md): forward over the
+sequence, a linear readout H -> I at every step, MSE, full BPTT and SGD with momentum
+(lr 0.01, momentum 0.9), float32, one thread. PyTorch runs the same step with nn.RNN(tanh)
+/ nn.LSTM / nn.GRU + nn.Linear + mse_loss + optim.SGD in a long-lived worker process whose
+OpenMP, OpenBLAS and MKL pools are limited to one thread before torch is imported (and
+again with threadpoolctl when it is installed).
+
+Measurements alternate: every repetition measures each (cell, size) once in cellzoo and
+once in PyTorch, swapping who goes first, and the table reports medians over the
+repetitions. Phases:
+  1. one process each: the pairs rnn/nn.RNN, lstm-np/nn.LSTM, gru-ra/nn.GRU;
+  2. Eigen's SGEMM on the bench shapes (`cellzoo bench --gemm`); the best rate is the
+     "peak" the cells' GFLOP/s are compared with;
+  3. two processes at once (how a sweep uses two cores): two cellzoo bench processes vs
+     two PyTorch workers, total sequences/s;
+  4. cellzoo-only extras relative to lstm-np: lstm (peepholes), lstm-fgr, lang:lstm.
+`--sweep` adds a small real `cellzoo sweep` at --jobs 1 and --jobs 2 (wall-time ratio).
+
+Run with Debian's Python (it has torch):
+  /usr/bin/python3 scripts/bench/compare_torch.py --cellzoo build/framework/cellzoo
+Exit codes: 0 done, 1 error, 77 torch is missing (the message says how to install it).
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SIZES = {  # name: (input, hidden, batch, length), as `cellzoo bench`
+    "T": (8, 32, 16, 200),
+    "S": (32, 128, 32, 100),
+    "M": (128, 256, 32, 100),
+    "L": (256, 512, 64, 50),
+}
+PAIRS = {"rnn": "RNN", "lstm-np": "LSTM", "gru-ra": "GRU"}  # cellzoo cell: torch module
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+AIM_RATIO = {"T": 5.0, "S": 1.8, "M": 1.3, "L": 1.1}  # cellzoo / torch, one thread
+AIM_PEAK = {"M": 0.85, "L": 0.85}  # fraction of the measured SGEMM peak
+EXTRAS = {"lstm": 1.3, "lstm-fgr": 1.3, "lang:lstm": 1.5}  # aim: at most Nx slower than lstm-np
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def step_flops(gates, i, h, b, t):
+    """The FLOP model of docs/performance.md: 3 x (2GHIBT + 2GHHBT + 2IHBT)."""
+    return 3.0 * (2 * gates * h * i * b * t + 2 * gates * h * h * b * t + 2 * i * h * b * t)
+
+
+# --------------------------------------------------------------------------------------
+# The PyTorch worker: a separate process, so that its thread limits are set before torch
+# is imported and two of them can run at once. One JSON request per line on stdin, one
+# JSON reply per line on stdout.
+
+
+def median_seconds_per_call(fn, blocks, block_seconds):
+    """Same method as cellzoo's bench: warm up, then the median of timed blocks."""
+    fn()
+    warm, start = 0, time.perf_counter()
+    while True:
+        fn()
+        warm += 1
+        if time.perf_counter() - start >= 0.25 * block_seconds:
+            break
+    calls = max(1, int(-(-block_seconds // ((time.perf_counter() - start) / warm))))
+    per_call = []
+    for _ in range(max(1, blocks)):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        per_call.append((time.perf_counter() - start) / calls)
+    return statistics.median(per_call)
+
+
+def torch_worker():
+    for var in THREAD_VARS:
+        os.environ[var] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    pools = []
+    try:
+        import threadpoolctl
+
+        threadpoolctl.threadpool_limits(1)
+        pools = [
+            {k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for p in threadpoolctl.threadpool_info()
+        ]
+    except ImportError:
+        pass
+    hello = {"torch": torch.__version__, "threads": torch.get_num_threads(), "pools": pools}
+    print(json.dumps(hello), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        i, h, b, t = req["input"], req["hidden"], req["batch"], req["length"]
+        torch.manual_seed(1)
+        if req["module"] == "RNN":
+            cell = torch.nn.RNN(i, h, nonlinearity="tanh")
+        else:
+            cell = getattr(torch.nn, req["module"])(i, h)
+        readout = torch.nn.Linear(h, i)
+        params = list(cell.parameters()) + list(readout.parameters())
+        opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
+        x = torch.rand(t, b, i) * 2 - 1
+        target = torch.rand(t, b, i) * 2 - 1
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            out, _ = cell(x)
+            loss = torch.nn.functional.mse_loss(readout(out), target)
+            loss.backward()
+            opt.step()
+
+        seconds = median_seconds_per_call(step, req["blocks"], req["block_seconds"])
+        print(json.dumps({"seconds": seconds}), flush=True)
+
+
+class TorchWorker:
+    def __init__(self):
+        env = dict(os.environ)
+        for var in THREAD_VARS:
+            env[var] = "1"
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--torch-worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self.hello = self._read()
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the PyTorch worker died (see its error above)")
+        return json.loads(line)
+
+    def send(self, module, size, blocks, block_seconds):
+        i, h, b, t = SIZES[size]
+        req = {"module": module, "input": i, "hidden": h, "batch": b, "length": t,
+               "blocks": blocks, "block_seconds": block_seconds}
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+
+    def receive(self):
+        return self._read()["seconds"]
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+# --------------------------------------------------------------------------------------
+# cellzoo side
+
+
+def cellzoo_cmd(exe, cell, size, blocks, block_seconds, gemm=False):
+    cmd = [exe, "bench", "--json", "--cell", cell, "--repeat", str(blocks),
+           "--block-seconds", str(block_seconds)]
+    for s in size if isinstance(size, list) else [size]:
+        cmd += ["--size", s]
+    if gemm:
+        cmd.append("--gemm")
+    return cmd
+
+
+def parse_bench(out):
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def run_cellzoo(exe, cell, size, blocks, block_seconds):
+    out = subprocess.run(cellzoo_cmd(exe, cell, size, blocks, block_seconds), check=True,
+                         capture_output=True, text=True).stdout
+    return parse_bench(out)[0]["seconds_per_step"]
+
+
+def run_cellzoo_pair(exe, cell, size, blocks, block_seconds):
+    """Two bench processes at once; returns both seconds per step."""
+    cmd = cellzoo_cmd(exe, cell, size, blocks, block_seconds)
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    secs = []
+    for p in procs:
+        out, _ = p.communicate()
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed with exit code {p.returncode}")
+        secs.append(parse_bench(out)[0]["seconds_per_step"])
+    return secs
+
+
+def load_average():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+# --------------------------------------------------------------------------------------
+# The small real sweep of --sweep: the same spec at --jobs 1 and --jobs 2.
+
+SWEEP_SPEC = """# compare_torch.py --sweep: a small real sweep for the --jobs 1 vs 2 wall-time ratio
+name = scaling
+task = adding
+cells = rnn, lstm, gru-ra, lstm-np
+trials = 4
+seed = 7
+
+[task]
+length = 50
+n_train = 1000
+
+[fixed]
+optimizer = adam
+max_epochs = 3
+batch_size = 32
+
+[space]
+hidden = int_loguniform(32, 96)
+lr = loguniform(3e-3, 3e-2)
+"""
+
+
+def run_sweep_scaling(exe, reps):
+    tmp = tempfile.mkdtemp(prefix="cellzoo-scaling-")
+    try:
+        spec = os.path.join(tmp, "scaling.ini")
+        with open(spec, "w") as f:
+            f.write(SWEEP_SPEC)
+        walls = {1: [], 2: []}
+        for r in range(reps):
+            for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
+                out = os.path.join(tmp, f"j{jobs}-{r}.h5")
+                start = time.perf_counter()
+                subprocess.run([exe, "sweep", spec, "--jobs", str(jobs), "--out", out],
+                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                walls[jobs].append(time.perf_counter() - start)
+        return {j: statistics.median(w) for j, w in walls.items()}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------
+
+
+def default_exe():
+    if os.environ.get("CELLZOO_EXE"):
+        return os.environ["CELLZOO_EXE"]
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.join(here, "build", "framework", "cellzoo")
+
+
+def fmt_ok(value, aim):
+    return "" if aim is None else ("ok" if value >= aim else "MISS")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--cellzoo", default=default_exe(), help="the cellzoo executable")
+    ap.add_argument("--sizes", default="T,S,M,L", help="comma-separated sizes (T,S,M,L)")
+    ap.add_argument("--pairs", default=",".join(PAIRS), help="cellzoo cells of the pairs")
+    ap.add_argument("--extras", default=",".join(EXTRAS),
+                    help="cellzoo cells compared with lstm-np ('' for none)")
+    ap.add_argument("--reps", type=int, default=5, help="alternating repetitions (median)")
+    ap.add_argument("--block-seconds", type=float, default=0.3, help="one timed block")
+    ap.add_argument("--no-parallel", action="store_true", help="skip the two-process phase")
+    ap.add_argument("--sweep", action="store_true",
+                    help="also time a small `cellzoo sweep` at --jobs 1 and --jobs 2")
+    ap.add_argument("--quick", action="store_true",
+                    help="debugging: 1 repetition of 0.05 s blocks (numbers are noise)")
+    ap.add_argument("--json", metavar="FILE", help="also write every result to FILE")
+    args = ap.parse_args()
+    if args.torch_worker:
+        torch_worker()
+        return 0
+
+    probe = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True)
+    if probe.returncode != 0:
+        print(f"skipped: {sys.executable} cannot import torch; on Debian run "
+              "`apt-get install python3-torch` and use /usr/bin/python3")
+        return 77
+    if not os.access(args.cellzoo, os.X_OK):
+        print(f"error: no cellzoo executable at {args.cellzoo}; build it "
+              "(cmake --build build --target cellzoo) or pass --cellzoo PATH", file=sys.stderr)
+        return 1
+    if args.quick:
+        args.reps, args.block_seconds = 1, 0.05
+    sizes = [s for s in args.sizes.split(",") if s]
+    pairs = [p for p in args.pairs.split(",") if p]
+    extras = [e for e in args.extras.split(",") if e]
+    for s in sizes:
+        if s not in SIZES:
+            print(f"error: unknown size '{s}'; use T, S, M, L", file=sys.stderr)
+            return 1
+    for p in pairs:
+        if p not in PAIRS:
+            print(f"error: unknown pair '{p}'; use {', '.join(PAIRS)}", file=sys.stderr)
+            return 1
+    if extras and "lstm-np" not in pairs:
+        pairs.append("lstm-np")  # the extras are reported relative to it
+
+    worker = TorchWorker()
+    blas = [p for p in worker.hello["pools"] if p["internal_api"] not in ("openmp",)]
+    print(f"cellzoo: {args.cellzoo}")
+    print(f"torch {worker.hello['torch']} ({sys.executable}), intra-op threads "
+          f"{worker.hello['threads']}, pools: " +
+          ", ".join(f"{p['internal_api']} {p['version'] or ''} {p['architecture'] or ''} "
+                    f"threads={p['num_threads']}" for p in worker.hello["pools"]))
+    if worker.hello["pools"] and not blas:
+        print("WARNING: torch found no optimised BLAS (reference libblas?); its matrix products "
+              "are slow and the ratios below flatter cellzoo. Install OpenBLAS: "
+              "apt-get install libopenblas0-pthread")
+    loads = [load_average()]
+    print(f"1-minute load average at start: {loads[0]:.2f}; {args.reps} repetitions, blocks of "
+          f">= {args.block_seconds} s", flush=True)
+
+    one = {(c, s): {"cellzoo": [], "torch": []} for c in pairs for s in sizes}
+    extra = {(c, s): [] for c in extras for s in sizes}
+    two = {(c, s): {"cellzoo": [], "torch": []} for c in pairs for s in sizes}
+    gemm = {}
+    for r in range(args.reps):
+        for c in pairs:
+            for s in sizes:
+                # Alternate who goes first, so a slow drift in the load hits both sides.
+                order = ("cellzoo", "torch") if r % 2 == 0 else ("torch", "cellzoo")
+                for side in order:
+                    if side == "cellzoo":
+                        sec = run_cellzoo(args.cellzoo, c, s, 1, args.block_seconds)
+                    else:
+                        worker.send(PAIRS[c], s, 1, args.block_seconds)
+                        sec = worker.receive()
+                    one[(c, s)][side].append(sec)
+        for c in extras:
+            for s in sizes:
+                extra[(c, s)].append(run_cellzoo(args.cellzoo, c, s, 1, args.block_seconds))
+        out = subprocess.run(cellzoo_cmd(args.cellzoo, "rnn", sizes, 1, args.block_seconds,
+                                         gemm=True), check=True, capture_output=True,
+                             text=True).stdout
+        for rec in parse_bench(out):
+            if rec["cell"] == "sgemm":
+                gemm.setdefault((rec["size"], rec["shape"], rec["m"], rec["k"], rec["n"]),
+                                []).append(rec["gflops"])
+        loads.append(load_average())
+        print(f"  repetition {r + 1}/{args.reps} (one process) done, load {loads[-1]:.2f}",
+              file=sys.stderr, flush=True)
+
+    if not args.no_parallel:
+        second = TorchWorker()
+        for r in range(args.reps):
+            for c in pairs:
+                for s in sizes:
+                    order = ("cellzoo", "torch") if r % 2 == 0 else ("torch", "cellzoo")
+                    for side in order:
+                        if side == "cellzoo":
+                            secs = run_cellzoo_pair(args.cellzoo, c, s, 1, args.block_seconds)
+                        else:
+                            for w in (worker, second):
+                                w.send(PAIRS[c], s, 1, args.block_seconds)
+                            secs = [w.receive() for w in (worker, second)]
+                        b = SIZES[s][2]
+                        two[(c, s)][side].append(sum(b / x for x in secs))
+            loads.append(load_average())
+            print(f"  repetition {r + 1}/{args.reps} (two processes) done, load {loads[-1]:.2f}",
+                  file=sys.stderr, flush=True)
+        second.close()
+    worker.close()
+
+    sweep = run_sweep_scaling(args.cellzoo, max(1, min(args.reps, 3))) if args.sweep else None
+    if sweep:
+        loads.append(load_average())
+
+    # ---------------------------------------------------------------- report
+    peak = max((statistics.median(v) for v in gemm.values()), default=float("nan"))
+    results = {"load_average": loads, "gemm_peak_gflops": peak, "pairs": [], "extras": [],
+               "gemm": [], "two_process": [], "sweep": None}
+    print(f"\nEigen SGEMM, one thread (GFLOP/s, median of {args.reps}); peak = best = {peak:.1f}")
+    for (s, label, m, k, n), v in gemm.items():
+        print(f"  {s}  {label:<10} {m:>5}x{k:<4}*{k:>4}x{n:<5} {statistics.median(v):7.1f}")
+        results["gemm"].append({"size": s, "shape": label, "m": m, "k": k, "n": n,
+                                "gflops": statistics.median(v)})
+
+    print("\nOne process each, float32, one thread (sequences/s, medians):")
+    head = (f"{'cell':<8} {'torch':<5} {'size':<4} {'cellzoo':>9} {'torch':>9} {'ratio':>6} "
+            f"{'aim':>5} {'':4} {'GFLOP/s':>8} {'%peak':>6} {'aim':>4} {'':4} {'torch GF/s':>10}")
+    print(head)
+    for c in pairs:
+        for s in sizes:
+            i, h, b, t = SIZES[s]
+            cz = statistics.median(one[(c, s)]["cellzoo"])
+            th = statistics.median(one[(c, s)]["torch"])
+            flops = step_flops(GATES[PAIRS[c]], i, h, b, t)
+            ratio, gf, tgf = th / cz, flops / cz * 1e-9, flops / th * 1e-9
+            aim_p = AIM_PEAK.get(s)
+            print(f"{c:<8} {PAIRS[c]:<5} {s:<4} {b / cz:9.1f} {b / th:9.1f} {ratio:6.2f} "
+                  f"{AIM_RATIO[s]:5.1f} {fmt_ok(ratio, AIM_RATIO[s]):4} {gf:8.1f} "
+                  f"{100 * gf / peak:5.0f}% {'' if aim_p is None else f'{100 * aim_p:3.0f}%':>4} "
+                  f"{fmt_ok(gf / peak, aim_p):4} {tgf:10.1f}")
+            results["pairs"].append({
+                "cell": c, "torch": PAIRS[c], "size": s, "cellzoo_seq_s": b / cz,
+                "torch_seq_s": b / th, "ratio": ratio, "cellzoo_gflops": gf,
+                "torch_gflops": tgf, "peak_fraction": gf / peak})
+
+    if extras:
+        print("\ncellzoo variants against lstm-np (sequences/s, medians; slowdown = lstm-np / cell):")
+        print(f"{'cell':<10} {'size':<4} {'seq/s':>9} {'lstm-np':>9} {'slowdown':>8} {'aim':>5}")
+        for c in extras:
+            for s in sizes:
+                b = SIZES[s][2]
+                sec = statistics.median(extra[(c, s)])
+                ref = statistics.median(one[("lstm-np", s)]["cellzoo"])
+                slow = sec / ref
+                aim = EXTRAS.get(c)
+                ok = "" if aim is None else ("ok" if slow <= aim else "MISS")
+                print(f"{c:<10} {s:<4} {b / sec:9.1f} {b / ref:9.1f} {slow:8.2f} "
+                      f"{aim or '':>5} {ok}")
+                results["extras"].append({"cell": c, "size": s, "seq_s": b / sec,
+                                          "lstm_np_seq_s": b / ref, "slowdown": slow})
+
+    if not args.no_parallel:
+        print("\nTwo processes at once, one thread each (total sequences/s, medians; "
+              "scaling = two / one process):")
+        print(f"{'cell':<8} {'size':<4} {'cellzoo':>9} {'scaling':>7} {'torch':>9} {'scaling':>7} "
+              f"{'ratio':>6}")
+        for c in pairs:
+            for s in sizes:
+                b = SIZES[s][2]
+                cz2 = statistics.median(two[(c, s)]["cellzoo"])
+                th2 = statistics.median(two[(c, s)]["torch"])
+                cz1 = b / statistics.median(one[(c, s)]["cellzoo"])
+                th1 = b / statistics.median(one[(c, s)]["torch"])
+                print(f"{c:<8} {s:<4} {cz2:9.1f} {cz2 / cz1:7.2f} {th2:9.1f} {th2 / th1:7.2f} "
+                      f"{cz2 / th2:6.2f}")
+                results["two_process"].append({
+                    "cell": c, "size": s, "cellzoo_seq_s": cz2, "torch_seq_s": th2,
+                    "cellzoo_scaling": cz2 / cz1, "torch_scaling": th2 / th1})
+
+    if sweep:
+        print(f"\ncellzoo sweep (16 runs, adding T=50, 3 epochs): --jobs 1 {sweep[1]:.2f} s, "
+              f"--jobs 2 {sweep[2]:.2f} s, throughput ratio {sweep[1] / sweep[2]:.2f} (aim 1.8)")
+        results["sweep"] = {"jobs1_seconds": sweep[1], "jobs2_seconds": sweep[2],
+                            "ratio": sweep[1] / sweep[2]}
+
+    print(f"\n1-minute load average: start {loads[0]:.2f}, max {max(loads):.2f} "
+          "(above ~2.5 on 2 cores the numbers are not trustworthy)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
