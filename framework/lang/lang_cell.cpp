@@ -38,9 +38,12 @@ template <typename S>
 class LangCell final : public cells::Cell<S> {
   using Base = cells::Cell<S>;
   using Base::layout_;
-  using CMap = Eigen::Map<const Matrix<S>, 0, Eigen::OuterStride<>>;
-  using MMap = Eigen::Map<Matrix<S>, 0, Eigen::OuterStride<>>;
+  // Every view is a contiguous block (x is copied if it is not), so Eigen traverses it
+  // linearly, vectorised across columns: small H would otherwise pay per-column loops.
+  using CMap = Eigen::Map<const Matrix<S>>;
+  using MMap = Eigen::Map<Matrix<S>>;
   using PMap = Eigen::Map<const Matrix<S>>;
+  struct Group;  // see the members
 
  public:
   LangCell(std::shared_ptr<const Program> program, Index input, Index hidden)
@@ -169,10 +172,13 @@ class LangCell final : public cells::Cell<S> {
     const Index B = seq.batch(), T = seq.steps(), C = T * B, H = this->hidden_size();
     set_input(x);
     need_ = &needs_[dx ? 1 : 0];
-    // Gradient buffers are zeroed one step block at a time, just before that step is
-    // processed (every write of the step loop goes to the current step's columns, and the
-    // loop visits every step before the static nodes are differentiated): the block is
-    // then hot in cache, instead of one cold pass over every buffer.
+    // Gradient buffers are never zeroed as a whole: within a step, the first contribution
+    // to a node's block assigns and later ones add (written_), and at the end of the step
+    // blocks nobody wrote, and padded columns, are zeroed. Every write of the step loop
+    // goes to the current step's columns and the loop visits every step, so after it
+    // every buffer is initialised and the static nodes accumulate over all columns.
+    accumulate_all_ = false;
+    written_.assign(p_->nodes.size(), 0);
     zero_.clear();
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
       if (!(*need_)[k] || owner_[k] >= 0 || p_->nodes[k].op == Op::constant) {
@@ -184,28 +190,42 @@ class LangCell final : public cells::Cell<S> {
     carry_.resize(state_.size());
     for (auto& c : carry_) c.setZero(H, B);
     load_groups(theta);
-    for (auto& g : groups_) g.grad.setZero(static_cast<Index>(g.members.size()) * H, C);
+    for (auto& g : groups_) {
+      g.grad.resize(static_cast<Index>(g.members.size()) * H, C);
+      g.slot_written.assign(g.members.size(), 0);
+    }
     const int h_node = p_->outputs[0];
     for (Index t = T - 1; t >= 0; --t) {
       const Index n = seq.active(t), c0 = t * B;
-      for (int k : zero_) {  // the step's block is contiguous: one memset
-        const auto r = rows_[static_cast<std::size_t>(k)];
-        std::fill_n(grad_[static_cast<std::size_t>(k)].data() + c0 * r, r * B, S(0));
+      std::fill(written_.begin(), written_.end(), 0);
+      for (auto& g : groups_) {
+        std::fill(g.slot_written.begin(), g.slot_written.end(), 0);
+        g.fixed = false;
       }
-      if (needs(h_node)) gout(h_node, c0, n) += dh_out.middleCols(c0, n);
+      if (needs(h_node)) put(h_node, c0, n, dh_out.middleCols(c0, n));
       for (std::size_t s = 0; s < carry_.size(); ++s)
-        if (needs(p_->outputs[s])) gout(p_->outputs[s], c0, n) += carry_[s].leftCols(n);
+        if (needs(p_->outputs[s])) put(p_->outputs[s], c0, n, carry_[s].leftCols(n));
       for (auto it = dynamic_.rbegin(); it != dynamic_.rend(); ++it) {
-        flush_groups(*it, c0, n);  // its consumers are done: complete its gradient first
+        flush_groups(*it, c0, n, B);  // its consumers are done: complete its gradient first
         backprop(theta, *it, c0, n);
       }
-      flush_groups(-1, c0, n);  // groups whose source is a state
+      flush_groups(-1, c0, n, B);  // groups whose source is a state
+      for (int k : zero_) {        // blocks nobody wrote, and padded columns, are zero
+        const auto r = rows_[static_cast<std::size_t>(k)];
+        S* block = grad_[static_cast<std::size_t>(k)].data() + c0 * r;
+        if (!written_[static_cast<std::size_t>(k)])
+          std::fill_n(block, r * B, S(0));
+        else if (n < B)
+          std::fill_n(block + n * r, r * (B - n), S(0));
+      }
+      for (auto& g : groups_) fix_group(g, c0, n, B);
       for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
         const Node& nd = p_->nodes[k];
         if (nd.op == Op::state)
           carry_[static_cast<std::size_t>(nd.state)].leftCols(n) = gout(static_cast<int>(k), c0, n);
       }
     }
+    accumulate_all_ = true;  // every buffer is initialised now
     for (auto it = static_.rbegin(); it != static_.rend(); ++it) backprop(theta, *it, 0, C);
 
     // Parameter gradients: one product or reduction over all steps per tensor, one
@@ -247,8 +267,12 @@ class LangCell final : public cells::Cell<S> {
 
  private:
   void set_input(const ConstMatrixRef<S>& x) {
-    x_ = x.data();
-    x_stride_ = x.outerStride();
+    if (x.outerStride() == x.rows()) {
+      x_ = x.data();
+    } else {
+      x_copy_ = x;
+      x_ = x_copy_.data();
+    }
   }
   bool needs(int k) const { return (*need_)[static_cast<std::size_t>(k)]; }
   const Node& node(int k) const { return p_->nodes[static_cast<std::size_t>(k)]; }
@@ -258,20 +282,20 @@ class LangCell final : public cells::Cell<S> {
   }
   CMap value(int k, Index c0, Index n) const {
     const auto r = rows_[static_cast<std::size_t>(k)];
-    if (k == input_node_) return CMap(x_ + c0 * x_stride_, r, n, Eigen::OuterStride<>(x_stride_));
-    return CMap(val_[static_cast<std::size_t>(k)].data() + c0 * r, r, n, Eigen::OuterStride<>(r));
+    if (k == input_node_) return CMap(x_ + c0 * r, r, n);
+    return CMap(val_[static_cast<std::size_t>(k)].data() + c0 * r, r, n);
   }
   MMap out(int k, Index c0, Index n) {
     const auto r = rows_[static_cast<std::size_t>(k)];
-    return MMap(val_[static_cast<std::size_t>(k)].data() + c0 * r, r, n, Eigen::OuterStride<>(r));
+    return MMap(val_[static_cast<std::size_t>(k)].data() + c0 * r, r, n);
   }
   MMap gout(int k, Index c0, Index n) {
     const auto r = rows_[static_cast<std::size_t>(k)];
-    return MMap(grad_[static_cast<std::size_t>(k)].data() + c0 * r, r, n, Eigen::OuterStride<>(r));
+    return MMap(grad_[static_cast<std::size_t>(k)].data() + c0 * r, r, n);
   }
   CMap gview(int k, Index c0, Index n) const {
     const auto r = rows_[static_cast<std::size_t>(k)];
-    return CMap(grad_[static_cast<std::size_t>(k)].data() + c0 * r, r, n, Eigen::OuterStride<>(r));
+    return CMap(grad_[static_cast<std::size_t>(k)].data() + c0 * r, r, n);
   }
 
   // Copies each group's weights into its stacked matrix (rows in member order).
@@ -287,12 +311,57 @@ class LangCell final : public cells::Cell<S> {
   // Adds W_stacked^T * (stacked consumer gradients) of this step to the gradient of the
   // source of every group whose source is `source` (-1: every group whose source is not a
   // per-step node, i.e. a state).
-  void flush_groups(int source, Index c0, Index n) {
+  void flush_groups(int source, Index c0, Index n, Index B) {
     for (auto& g : groups_) {
       const bool match = source >= 0 ? g.source == source : node(g.source).op == Op::state;
       if (!match || !needs(g.source)) continue;
-      gout(g.source, c0, n).noalias() += g.w.transpose() * g.grad.middleCols(c0, n);
+      fix_group(g, c0, n, B);
+      put_product(g.source, c0, n, g.w.transpose() * g.grad.middleCols(c0, n));
     }
+  }
+
+  // Zeroes the slots of this step that no consumer wrote, and the padded columns.
+  void fix_group(Group& g, Index c0, Index n, Index B) {
+    if (g.fixed) return;
+    g.fixed = true;
+    const Index H = this->hidden_size();
+    for (std::size_t i = 0; i < g.members.size(); ++i)
+      if (!g.slot_written[i]) g.grad.block(static_cast<Index>(i) * H, c0, H, B).setZero();
+    if (n < B) g.grad.middleCols(c0 + n, B - n).setZero();
+  }
+
+  // A contribution to node a's gradient block of this step: the first one assigns (the
+  // block holds stale data until then), later ones add; after the step loop, all add.
+  bool first_write(int a) {
+    if (accumulate_all_) return false;
+    char& w = written_[static_cast<std::size_t>(a)];
+    if (w) return false;
+    w = 1;
+    return true;
+  }
+  template <typename E>
+  void put(int a, Index c0, Index n, const E& e) {
+    auto m = gout(a, c0, n);
+    if (first_write(a))
+      m = e;
+    else
+      m += e;
+  }
+  template <typename E>
+  void put_product(int a, Index c0, Index n, const E& e) {
+    auto m = gout(a, c0, n);
+    if (first_write(a))
+      m.noalias() = e;
+    else
+      m.noalias() += e;
+  }
+  template <typename E>
+  void put_array(int a, Index c0, Index n, const E& e) {
+    auto m = gout(a, c0, n);
+    if (first_write(a))
+      m.array() = e;
+    else
+      m.array() += e;
   }
 
   void eval(const ConstVectorRef<S>& theta, int k, Index c0, Index n) {
@@ -394,18 +463,19 @@ class LangCell final : public cells::Cell<S> {
 
   void backprop(const ConstVectorRef<S>& theta, int k, Index c0, Index n) {
     if (!needs(k)) return;
+    // Nothing reached k at this step: its gradient is zero, so is what it passes on.
+    if (!accumulate_all_ && !written_[static_cast<std::size_t>(k)]) return;
     const Node& nd = node(k);
     const CMap g = gview(k, c0, n);
     auto arg_needs = [&](int a) { return needs(a); };
     switch (nd.op) {
       case Op::weight:
         if (arg_needs(nd.args[0]))
-          gout(nd.args[0], c0, n).noalias() += param(theta, nd.param).transpose() * g;
+          put_product(nd.args[0], c0, n, param(theta, nd.param).transpose() * g);
         return;
       case Op::diag:
         if (arg_needs(nd.args[0]))
-          gout(nd.args[0], c0, n).array() +=
-              g.array().colwise() * param(theta, nd.param).col(0).array();
+          put_array(nd.args[0], c0, n, g.array().colwise() * param(theta, nd.param).col(0).array());
         return;
       case Op::sum:
         for (std::size_t i = 0; i < nd.args.size(); ++i) {
@@ -414,30 +484,32 @@ class LangCell final : public cells::Cell<S> {
           if (const int gi = group_of_[static_cast<std::size_t>(a)]; gi >= 0) {
             // Always kept: the group's weight gradient needs it even if the source's
             // gradient is not needed.
-            groups_[static_cast<std::size_t>(gi)].grad.block(slot_[static_cast<std::size_t>(a)], c0,
-                                                             this->hidden_size(), n) = c * g;
+            Group& grp = groups_[static_cast<std::size_t>(gi)];
+            const Index slot = slot_[static_cast<std::size_t>(a)];
+            grp.grad.block(slot, c0, this->hidden_size(), n) = c * g;
+            grp.slot_written[static_cast<std::size_t>(slot / this->hidden_size())] = 1;
             continue;
           }
           if (owner_[static_cast<std::size_t>(a)] >= 0) {
             const Node& t = node(a);
             if (t.op == Op::bias || !arg_needs(t.args[0])) continue;
             if (t.op == Op::weight)
-              gout(t.args[0], c0, n).noalias() += (c * param(theta, t.param).transpose()) * g;
+              put_product(t.args[0], c0, n, (c * param(theta, t.param).transpose()) * g);
             else
-              gout(t.args[0], c0, n).array() +=
-                  (g.array().colwise() * param(theta, t.param).col(0).array()) * c;
+              put_array(t.args[0], c0, n,
+                        (g.array().colwise() * param(theta, t.param).col(0).array()) * c);
           } else if (arg_needs(a)) {
             if (c == S(1))
-              gout(a, c0, n) += g;
+              put(a, c0, n, g);
             else
-              gout(a, c0, n) += c * g;
+              put(a, c0, n, c * g);
           }
         }
         return;
       case Op::mul: {
         const int a = nd.args[0], b = nd.args[1];
-        if (arg_needs(a)) gout(a, c0, n).array() += g.array() * value(b, c0, n).array();
-        if (arg_needs(b)) gout(b, c0, n).array() += g.array() * value(a, c0, n).array();
+        if (arg_needs(a)) put_array(a, c0, n, g.array() * value(b, c0, n).array());
+        if (arg_needs(b)) put_array(b, c0, n, g.array() * value(a, c0, n).array());
         return;
       }
       default:
@@ -445,19 +517,19 @@ class LangCell final : public cells::Cell<S> {
     }
     if (nd.args.empty() || !arg_needs(nd.args[0])) return;
     const auto y = value(k, c0, n).array();
-    auto ga = gout(nd.args[0], c0, n).array();
+    const int a = nd.args[0];
     switch (nd.op) {
       case Op::sigmoid:
-        ga += g.array() * y * (S(1) - y);
+        put_array(a, c0, n, g.array() * y * (S(1) - y));
         break;
       case Op::tanh:
-        ga += g.array() * (S(1) - y.square());
+        put_array(a, c0, n, g.array() * (S(1) - y.square()));
         break;
       case Op::relu:
-        ga += g.array() * (y > S(0)).template cast<S>();
+        put_array(a, c0, n, g.array() * (y > S(0)).template cast<S>());
         break;
       case Op::identity:
-        ga += g.array();
+        put_array(a, c0, n, g.array());
         break;
       default:
         break;
@@ -467,13 +539,15 @@ class LangCell final : public cells::Cell<S> {
   // Fused state-dependent projections sharing a source (see the file comment).
   struct Group {
     int source = -1;
-    std::vector<int> members;  // weight nodes, in node order
-    Index cols = 0;            // the source's rows
-    Matrix<S> w;               // stacked weights: members.size() * H x cols
-    Matrix<S> out;             // this step's projections: members.size() * H x B
-    Matrix<S> grad;            // consumers' gradients (times their coefficients), all steps
-    Matrix<S> dw;              // stacked weight gradient
-    bool ready = false;        // out holds this step's projections
+    std::vector<int> members;        // weight nodes, in node order
+    Index cols = 0;                  // the source's rows
+    Matrix<S> w;                     // stacked weights: members.size() * H x cols
+    Matrix<S> out;                   // this step's projections: members.size() * H x B
+    Matrix<S> grad;                  // consumers' gradients (times their coefficients), all steps
+    Matrix<S> dw;                    // stacked weight gradient
+    bool ready = false;              // out holds this step's projections
+    std::vector<char> slot_written;  // backward: this step's slot was written
+    bool fixed = false;              // backward: this step's unwritten slots are zeroed
   };
 
   std::shared_ptr<const Program> p_;
@@ -487,10 +561,12 @@ class LangCell final : public cells::Cell<S> {
   std::vector<char> needs_[2];
   const std::vector<char>* need_ = nullptr;
   std::vector<int> static_, dynamic_;
-  std::vector<int> zero_;  // nodes whose gradient buffer backward() uses
+  std::vector<int> zero_;        // nodes whose gradient buffer backward() uses
+  std::vector<char> written_;    // backward: node's block of this step written
+  bool accumulate_all_ = false;  // backward: after the step loop every write adds
   int input_node_ = -1;
   const S* x_ = nullptr;
-  Index x_stride_ = 0;
+  Matrix<S> x_copy_;  // x when it is not contiguous
   std::vector<Matrix<S>> val_, grad_;
   CellState<S> state_, carry_;
 };
