@@ -14,6 +14,7 @@
 // PyTorch twin: nn.GRU with W = weight_ih_l0, R = weight_hh_l0,
 // b[0:2H] = bias_ih_l0[0:2H] + bias_hh_l0[0:2H], b[2H:3H] = bias_ih_l0[2H:3H],
 // b_hn = bias_hh_l0[2H:3H].
+#include "framework/cells/packed_gemm.hpp"
 #include "framework/cells/registry.hpp"
 #include "framework/cells/state_history.hpp"
 
@@ -47,22 +48,25 @@ class GruResetAfterCell final : public Cell<S> {
     const auto b_hn = param(theta, b_hn_);
     begin_history(initial, H, seq, scratch_, hs_);
 
-    // gates_: input pre-activations, then (in place) r, z and n. rec_: R h_{t-1}, whose
-    // n rows (plus b_hn) backward needs for dr.
+    // gates_: input pre-activations, then (in place) r, z and n. un_: R_n h_{t-1} + b_hn,
+    // which backward needs for dr. The r, z rows of R h_{t-1} accumulate straight into
+    // gates_ and the n rows into un_ (preset to b_hn), from R packed once (packed_gemm.hpp).
     gates_.resize(3 * H, T * B);
     gates_.noalias() = W * x;
     gates_.colwise() += b.col(0);
-    rec_.resize(3 * H, T * B);
+    un_.resize(H, T * B);
+    packed_rz_.pack(R.topRows(2 * H), B);
+    packed_n_.pack(R.bottomRows(H), B);
     for (Index t = 0; t < T; ++t) {
       const Index n = seq.active(t);
       auto g = gates_.middleCols(t * B, n);
-      auto rec = rec_.middleCols(t * B, n);
       const auto h_prev = hs_.middleCols(t * B, n);
-      rec.noalias() = R * h_prev;
       auto rz = g.topRows(2 * H);
-      rz = (rz + rec.topRows(2 * H)).array().logistic();
-      auto un = rec.bottomRows(H);
-      un.colwise() += b_hn.col(0);
+      packed_rz_.multiply_add(h_prev, rz);
+      rz = rz.array().logistic();
+      auto un = un_.middleCols(t * B, n);
+      un = b_hn.col(0).replicate(1, n);
+      packed_n_.multiply_add(h_prev, un);
       auto cand = g.bottomRows(H);
       cand = (cand.array() + g.topRows(H).array() * un.array()).tanh();
       const auto z = g.middleRows(H, H).array();
@@ -78,47 +82,54 @@ class GruResetAfterCell final : public Cell<S> {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
     const auto W = param(theta, W_);
     const auto R = param(theta, R_);
-    // dgates_: dLoss/d(input pre-activations); drec_: dLoss/d(R h_{t-1}). They differ only
-    // in the n rows, where r sits between the product and the candidate.
+    // dgates_: dLoss/d(input pre-activations); drec_n_: dLoss/d(R_n h_{t-1}). dLoss/d(R h_{t-1})
+    // equals dgates_ in the r, z rows and differs in the n rows, where r sits between the
+    // product and the candidate.
     dgates_.resize(3 * H, T * B);
-    drec_.resize(3 * H, T * B);
+    drec_n_.resize(H, T * B);
     dh_.setZero(H, B);
+    packed_rz_.pack_transposed(R.topRows(2 * H), B);
+    packed_n_.pack_transposed(R.bottomRows(H), B);
     for (Index t = T - 1; t >= 0; --t) {
       const Index n = seq.active(t);
       const auto g = gates_.middleCols(t * B, n);
       const auto r = g.topRows(H).array();
       const auto z = g.middleRows(H, H).array();
       const auto cand = g.bottomRows(H).array();
-      const auto un = rec_.middleCols(t * B, n).bottomRows(H).array();
+      const auto un = un_.middleCols(t * B, n).array();
       const auto h_prev = hs_.middleCols(t * B, n).array();
       auto dg = dgates_.middleCols(t * B, n);
-      auto drec = drec_.middleCols(t * B, n);
+      auto drec_n = drec_n_.middleCols(t * B, n);
       auto dh = dh_.leftCols(n);
       dh += dh_out.middleCols(t * B, n);
       dg.bottomRows(H) = dh.array() * (S(1) - z) * (S(1) - cand.square());
       dg.middleRows(H, H) = dh.array() * (h_prev - cand) * z * (S(1) - z);
       dg.topRows(H) = dg.bottomRows(H).array() * un * r * (S(1) - r);
-      drec.topRows(2 * H) = dg.topRows(2 * H);
-      drec.bottomRows(H) = dg.bottomRows(H).array() * r;
-      dh = dh.array() * z;
-      dh.noalias() += R.transpose() * drec;
+      drec_n = dg.bottomRows(H).array() * r;
       if (n < B) {
         dgates_.middleCols(t * B + n, B - n).setZero();
-        drec_.middleCols(t * B + n, B - n).setZero();
+        drec_n_.middleCols(t * B + n, B - n).setZero();
       }
+      if (t == 0) break;  // no gradient into the initial state
+      dh = dh.array() * z;
+      packed_rz_.multiply_add(dg.topRows(2 * H), dh);
+      packed_n_.multiply_add(drec_n, dh);
     }
     // Weight gradients over all steps at once.
     grad(dtheta, W_).noalias() = dgates_ * x.transpose();
-    grad(dtheta, R_).noalias() = drec_ * hs_.leftCols(T * B).transpose();
+    auto dR = grad(dtheta, R_);
+    dR.topRows(2 * H).noalias() = dgates_.topRows(2 * H) * hs_.leftCols(T * B).transpose();
+    dR.bottomRows(H).noalias() = drec_n_ * hs_.leftCols(T * B).transpose();
     grad(dtheta, b_) = dgates_.rowwise().sum();
-    grad(dtheta, b_hn_) = drec_.bottomRows(H).rowwise().sum();
+    grad(dtheta, b_hn_) = drec_n_.rowwise().sum();
     if (dx) dx->noalias() = W.transpose() * dgates_;
   }
 
  private:
   ParamTensor W_, R_, b_, b_hn_;
   CellState<S> scratch_;
-  Matrix<S> hs_, gates_, rec_, dgates_, drec_, dh_;
+  Matrix<S> hs_, gates_, un_, dgates_, drec_n_, dh_;
+  PackedLhs<S> packed_rz_, packed_n_;  // rows r, z and n of R (transposed in backward)
 };
 
 }  // namespace

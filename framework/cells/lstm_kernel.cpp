@@ -225,14 +225,14 @@ void LstmCell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const Se
   pre.colwise() += b.col(0);
   const bool keep_hc = options_.output_activation == LstmActivation::tanh;
   if (keep_hc) hc_.resize(H, T * B);
+  // The recurrent weights are packed once for all steps (packed_gemm.hpp).
+  packed_R_.pack(R, B);
+  if (fgr) packed_Rg_.pack(param(theta, R_gates_), B);
   for (Index t = 0; t < T; ++t) {
     const Index n = seq.active(t);
     auto a = acts_.middleCols((t + 1) * B, n);
-    a.noalias() += R * ys_.middleCols(t * B, n);
-    if (fgr) {
-      const auto Rg = param(theta, R_gates_);
-      a.bottomRows(KH).noalias() += Rg * acts_.block(H, t * B, KH, n);
-    }
+    packed_R_.multiply_add(ys_.middleCols(t * B, n), a);
+    if (fgr) packed_Rg_.multiply_add(acts_.block(H, t * B, KH, n), a.bottomRows(KH));
     for (Index j = 0; j < n; ++j) {
       const Index col = t * B + j;
       forward_column(acts_.col(B + col).data(), cs_.col(col).data(), cs_.col(B + col).data(),
@@ -276,9 +276,13 @@ void LstmCell<S>::backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const S
   dy_.setZero(H, B);
   dc_.setZero(H, B);
   if (fgr) da_.setZero(KH, B);
+  packed_R_.pack_transposed(R, B);
+  if (fgr) packed_Rg_.pack_transposed(param(theta, R_gates_), B);
+  // dy_ = dLoss/dy_t: step t's output gradient, copied in before the recurrent product of
+  // step t+1 accumulates into it (no separate zeroing pass).
+  if (T > 0) dy_.leftCols(seq.active(T - 1)) = dh_out.middleCols((T - 1) * B, seq.active(T - 1));
   for (Index t = T - 1; t >= 0; --t) {
     const Index n = seq.active(t);
-    dy_.leftCols(n) += dh_out.middleCols(t * B, n);
     for (Index j = 0; j < n; ++j) {
       const Index col = t * B + j;
       backward_column(acts_.col(B + col).data(), cs_.col(col).data(), cs_.col(B + col).data(),
@@ -287,10 +291,12 @@ void LstmCell<S>::backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const S
     }
     if (n < B) dacts_.middleCols(t * B + n, B - n).setZero();
     if (t == 0) break;  // no gradient into the initial state
-    dy_.leftCols(n).noalias() = R.transpose() * dacts_.middleCols(t * B, n);
+    const Index n_prev = seq.active(t - 1);
+    dy_.leftCols(n_prev) = dh_out.middleCols((t - 1) * B, n_prev);
+    packed_R_.multiply_add(dacts_.middleCols(t * B, n), dy_.leftCols(n));
     if (fgr) {
-      const auto Rg = param(theta, R_gates_);
-      da_.leftCols(n).noalias() = Rg.transpose() * dacts_.block(H, t * B, KH, n);
+      da_.leftCols(n).setZero();
+      packed_Rg_.multiply_add(dacts_.block(H, t * B, KH, n), da_.leftCols(n));
     }
   }
 

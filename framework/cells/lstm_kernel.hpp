@@ -28,12 +28,14 @@
 // pass per column over H rows. The history of y, c and the gate activations is kept with
 // the initial state in column block 0, so every y_{t-1} / c_{t-1} / a_{t-1} is a plain
 // column block (no copies) and the weight gradients are one GEMM each over all steps.
-// The kernel's buffers are sized before the time loop. Eigen's GEMM itself packs its
-// operands on the stack up to EIGEN_STACK_ALLOCATION_LIMIT (128 KB) and on the heap beyond
-// (about H >= 128 in float): one malloc per per-step product, negligible next to it.
+// The kernel's buffers are sized before the time loop. R (and R_gates) is packed for
+// Eigen's micro-kernel once per forward and once (transposed) per backward, instead of on
+// every per-step product, which also removes Eigen's per-product workspace allocation
+// (packed_gemm.hpp).
 #pragma once
 
 #include "framework/cells/cell.hpp"
+#include "framework/cells/packed_gemm.hpp"
 
 namespace cellzoo::cells {
 
@@ -100,6 +102,8 @@ class LstmCell final : public Cell<S> {
   // t+1 = pre-activations, then activations, of step t. ys_, cs_: H x (T+1)*B histories.
   // hc_ = h(c_t) (H x T*B, kept only when h = tanh). dacts_: G*H x T*B pre-activation grads.
   Matrix<S> acts_, ys_, cs_, hc_, dacts_, dy_, dc_, da_;
+  // R and R_gates packed for the per-step products (transposed in backward).
+  PackedLhs<S> packed_R_, packed_Rg_;
 };
 
 extern template class LstmCell<float>;

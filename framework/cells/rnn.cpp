@@ -6,6 +6,7 @@
 // Parameters: W (H x I), R (H x H), b (H). Count: H(I + H + 1).
 // PyTorch twin: nn.RNN(nonlinearity='tanh') with W = weight_ih_l0, R = weight_hh_l0,
 // b = bias_ih_l0 + bias_hh_l0.
+#include "framework/cells/packed_gemm.hpp"
 #include "framework/cells/registry.hpp"
 
 namespace cellzoo::cells {
@@ -38,13 +39,15 @@ class RnnCell final : public Cell<S> {
     auto& h = state_[0];
 
     // All input projections in one GEMM; `hs_` then becomes h_t in place, step by step.
+    // R is packed once for the per-step products (packed_gemm.hpp).
     hs_.resize(H, T * B);
     hs_.noalias() = W * x;
     hs_.colwise() += b.col(0);
+    packed_.pack(R, B);
     for (Index t = 0; t < T; ++t) {
       const Index n = seq.active(t);
       auto pre = hs_.middleCols(t * B, n);
-      pre.noalias() += R * h.leftCols(n);
+      packed_.multiply_add(h.leftCols(n), pre);
       pre = pre.array().tanh();
       h.leftCols(n) = pre;
       if (n < B) hs_.middleCols(t * B + n, B - n).setZero();
@@ -60,21 +63,26 @@ class RnnCell final : public Cell<S> {
     const auto R = param(theta, R_);
     dpre_.resize(H, T * B);
     dh_.setZero(H, B);
+    packed_.pack_transposed(R, B);
+    // dh_ holds dLoss/dh_t: the output gradient of step t (copied in before the product,
+    // which then accumulates into it) plus R^T dpre of step t+1.
+    if (T > 0) dh_.leftCols(seq.active(T - 1)) = dh_out.middleCols((T - 1) * B, seq.active(T - 1));
     for (Index t = T - 1; t >= 0; --t) {
       const Index n = seq.active(t);
       auto dpre = dpre_.middleCols(t * B, n);
       const auto h = hs_.middleCols(t * B, n);
-      dh_.leftCols(n) += dh_out.middleCols(t * B, n);
       dpre = dh_.leftCols(n).array() * (S(1) - h.array().square());
-      dh_.leftCols(n).noalias() = R.transpose() * dpre;
       if (n < B) dpre_.middleCols(t * B + n, B - n).setZero();
+      if (t == 0) break;  // no gradient into the initial state
+      const Index n_prev = seq.active(t - 1);
+      dh_.leftCols(n_prev) = dh_out.middleCols((t - 1) * B, n_prev);
+      packed_.multiply_add(dpre, dh_.leftCols(n));
     }
     // Weight gradients over all steps at once.
     grad(dtheta, W_).noalias() = dpre_ * x.transpose();
     auto dR = grad(dtheta, R_);
     dR.noalias() = dpre_.leftCols(B) * initial_h_.transpose();
-    if (T > 1)
-      dR.noalias() += dpre_.rightCols((T - 1) * B) * hs_.leftCols((T - 1) * B).transpose();
+    if (T > 1) dR.noalias() += dpre_.rightCols((T - 1) * B) * hs_.leftCols((T - 1) * B).transpose();
     grad(dtheta, b_) = dpre_.rowwise().sum();
     if (dx) dx->noalias() = W.transpose() * dpre_;
   }
@@ -83,12 +91,14 @@ class RnnCell final : public Cell<S> {
   ParamTensor W_, R_, b_;
   CellState<S> state_;
   Matrix<S> initial_h_, hs_, dpre_, dh_;
+  PackedLhs<S> packed_;  // R in forward, R^T in backward
 };
 
 }  // namespace
 
 void register_cell_rnn(CellRegistry& registry) {
-  registry.add<RnnCell>({"rnn", "rnn", "tanh RNN, h = tanh(Wx + Rh + b) (Elman 1990; Jozefowicz et al. 2015)",
+  registry.add<RnnCell>({"rnn", "rnn",
+                         "tanh RNN, h = tanh(Wx + Rh + b) (Elman 1990; Jozefowicz et al. 2015)",
                          "H(I+H+1)"});
 }
 
