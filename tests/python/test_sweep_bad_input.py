@@ -1,0 +1,71 @@
+"""Bad input to `cellzoo sweep` gets one clear error naming the problem (with the spec
+line where there is one), a non-zero exit, and never touches an existing file."""
+import hashlib
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from sweep_support import SMALL_SPEC, run, tempdir, write_spec  # noqa: E402
+
+GOOD = SMALL_SPEC.format(trials=1, epochs=1, train_size=64)
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def expect_error(d, text, args, *needles):
+    spec = write_spec(d, text=text)
+    before = {n: digest(os.path.join(d, n)) for n in os.listdir(d) if n.endswith(".h5")}
+    p = run("sweep", spec, *args, check=False)
+    assert p.returncode != 0, f"expected failure for {needles}, got exit 0\n{p.stderr}"
+    assert "error:" in p.stderr, p.stderr
+    for n in needles:
+        assert n in p.stderr, f"expected {n!r} in the error:\n{p.stderr}"
+    assert "Traceback" not in p.stderr and "internal error" not in p.stderr, p.stderr
+    after = {n: digest(os.path.join(d, n)) for n in os.listdir(d) if n.endswith(".h5")}
+    assert before == after, f"existing results files changed: {before} -> {after}"
+    return p
+
+
+def main():
+    with tempdir() as d:
+        out = os.path.join(d, "existing.h5")
+        run("sweep", write_spec(d, text=GOOD), "--out", out, "--jobs", "2")
+        o = ["--out", out]
+        # Malformed line, with its line number.
+        expect_error(d, GOOD.replace("trials = 1", "trials 1"), o, "small.ini:4")
+        # Unknown cell: lists the registered ones.
+        expect_error(d, GOOD.replace("cells = rnn, lstm, gru", "cells = rnn, lstmm"), o,
+                     "lstmm", "registered cells")
+        # Unknown hyperparameter, at its line.
+        expect_error(d, GOOD.replace("batch_size = 16", "batchsize = 16"), o,
+                     "batchsize", "small.ini:")
+        # Bad distribution and an empty grid.
+        expect_error(d, GOOD.replace("loguniform(0.003, 0.03)", "lognormal(0.003, 0.03)"), o,
+                     "lognormal", "small.ini:")
+        expect_error(d, GOOD.replace("int_loguniform(4, 16)", "[]"), o, "small.ini:")
+        # Unknown task option.
+        expect_error(d, GOOD.replace("length = 12", "lenght = 12"), o, "lenght")
+        # Resume file of another spec: refused, untouched.
+        expect_error(d, GOOD.replace("seed = 7", "seed = 8"), o, "existing.h5")
+        # Unwritable output directory (a path under a regular file; tests run as root).
+        blocker = os.path.join(d, "file.txt")
+        open(blocker, "w").close()
+        expect_error(d, GOOD, ["--out", os.path.join(blocker, "out.h5")], "out.h5")
+        # Corrupt HDF5 file: refused and left as it was.
+        corrupt = os.path.join(d, "corrupt.h5")
+        with open(corrupt, "wb") as f:
+            f.write(os.urandom(4096))
+        expect_error(d, GOOD, ["--out", corrupt], "corrupt.h5")
+        # Bad options.
+        expect_error(d, GOOD, ["--out", out, "--shard", "3/2"], "shard")
+        expect_error(d, GOOD, ["--out", out, "--set", "nosuchkey=1"], "nosuchkey")
+        p = run("sweep", os.path.join(d, "missing.ini"), check=False)
+        assert p.returncode != 0 and "missing.ini" in p.stderr, p.stderr
+    print("ok: every bad input gives one clear error and leaves existing files untouched")
+
+
+if __name__ == "__main__":
+    main()
