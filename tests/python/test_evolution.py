@@ -3,7 +3,7 @@ runs): every candidate is a /candidates row with its hash, parent and stage, and
 is in /cells; --jobs 1 and --jobs 2 give identical files; a search killed with SIGKILL
 after a few runs resumes to exactly the uninterrupted result; `cellzoo top` lists the
 architectures by fitness with their texts; two shards evolve different populations and
-merge into one file."""
+merge into one file. A plain sweep records the /cells row of each language cell."""
 import os
 import re
 import signal
@@ -12,7 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sweep_support import EXE, assert_same_metrics, h5py, np, run, runs_by_id, tempdir  # noqa: E402
+from sweep_support import (EXE, SMALL_SPEC, assert_same_metrics, h5py, np, run,  # noqa: E402
+                           runs_by_id, tempdir, write_spec)
 
 SPEC = """\
 name = evo
@@ -210,8 +211,17 @@ def main():
         assert len(runs_by_id(merged)) == len(runs_by_id(s0)) + len(runs_by_id(s1))
         p = run("top", merged)
         assert "shard 1" in p.stdout and "shard 0" in p.stdout, p.stdout
+        # A plain sweep records the text of each language cell (and of no other cell).
+        plain = write_spec(d, text=SMALL_SPEC.format(trials=1, epochs=1, train_size=64).replace(
+            "cells = rnn, lstm, gru", "cells = rnn, lang:rnn"))
+        plain_out = os.path.join(d, "plain.h5")
+        run("sweep", plain, "--jobs", "2", "--out", plain_out)
+        pc = cells(plain_out)
+        assert list(pc) == ["lang:rnn"], pc
+        assert re.fullmatch(r"[0-9a-f]{32}", pc["lang:rnn"][0]) and "state h" in pc["lang:rnn"][1], pc
+        assert "h' = tanh(W(x) + W(h) + bias)" in pc["lang:rnn"][1], pc
     print("ok: candidates recorded; jobs 1 == jobs 2; SIGKILL + resume == uninterrupted; "
-          "top sorted; shards merge")
+          "top sorted; shards merge; plain sweeps record language cells")
 
 
 if __name__ == "__main__":
