@@ -1,14 +1,25 @@
 // cellzoo sweep: run a spec (or one shard of it) into one results file, resuming by
 // default. SIGINT/SIGTERM (Ctrl-C, SLURM preemption) stop it cleanly: no new runs start,
 // finished runs are kept, and the exit code is 128 + the signal number.
+// --dry-run checks a spec without training or writing anything (see dry_run below).
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
 
+#include "framework/cells/registry.hpp"
 #include "framework/cli/common.hpp"
+#include "framework/sweep/batch.hpp"
+#include "framework/sweep/evolution.hpp"
 #include "framework/sweep/executor.hpp"
+#include "framework/train/model.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::cli {
@@ -22,6 +33,126 @@ extern "C" void on_stop_signal(int signo) {
   g_stop.store(true);
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// "229/76/77 sequences" or "929589/73760/82430 stream tokens": proof that the data loaded.
+std::string data_summary(const datasets::TaskData& data) {
+  using datasets::Split;
+  std::string out;
+  for (Split s : {Split::train, Split::valid, Split::test}) {
+    const auto n = data.info.stream ? data.stream(s).size() : data.sequences(s).size();
+    out += (out.empty() ? "" : "/") + std::to_string(n);
+  }
+  return out + (data.info.stream ? " stream tokens" : " sequences");
+}
+
+std::string metric_text(const datasets::TaskData& data) {
+  return std::string(train::metric_name(data.info.metric)) +
+         (train::metric_higher_is_better(data.info.metric) ? ", higher is better"
+                                                           : ", lower is better");
+}
+
+std::string column_names(const sweep::Spec& spec) {
+  std::vector<std::string> names;
+  for (const auto& c : sweep::hyper_columns(spec)) names.push_back(c.name);
+  return join_names(names);
+}
+
+// The evolutionary search has no run list: check what run_evolution checks first (the
+// seed cells, every stage's task options and data) and print its run bound.
+void dry_run_evolution(const sweep::Spec& spec, const std::string& out, std::ostream& os) {
+  const auto evo = sweep::evolution_options(spec);
+  for (const auto& cell : spec.cells) (void)cells::CellRegistry::instance().get(cell);
+  std::vector<std::string> stages{evo.filter_task};
+  stages.insert(stages.end(), evo.tasks.begin(), evo.tasks.end());
+  os << "search: evolution (" << evo.generations << " generations of "
+     << evo.proposals_per_generation << " events, population " << evo.population << ")\n";
+  sweep::TaskDataCache cache;
+  for (const auto& task : stages) {
+    std::map<std::string, std::string> settings;
+    for (const auto& [k, v] : spec.fixed) settings[k] = v.text;
+    for (const auto& [k, v] : sweep::draw_settings(spec, 0)) settings[k] = v;
+    for (const auto& [k, v] : spec.task_options)
+      if (k.starts_with(task + ".")) settings["task." + k.substr(task.size() + 1)] = v.text;
+    const auto data = cache.get(task, train::resolve(settings));
+    os << "task: " << task << " (" << data_summary(*data) << "; " << metric_text(*data) << ")\n";
+  }
+  os << "cells: " << spec.cells.size() << " seeds (" << join_names(spec.cells) << ")\n";
+  os << "runs: " << sweep::run_count(spec) << " (an upper bound per shard)\n";
+  os << "hyperparameter columns: " << column_names(spec) << "\n";
+  os << "output: " << out << "\n";
+}
+
+// --dry-run: everything run_sweep checks before it touches a file (the expansion, every
+// run's settings, the task options and data, the cells), plus each cell's model on the
+// task; then a summary. Trains nothing and creates no file.
+int dry_run(const sweep::Spec& spec, const std::string& out_option,
+            const std::optional<sweep::Shard>& shard, std::ostream& os) {
+  const std::string out = out_option.empty() ? sweep::output_path(spec) : out_option;
+  os << "spec: " << spec.source << " (name " << spec.name << ", hash " << sweep::spec_hash(spec)
+     << ")\n";
+  if (spec.search == sweep::Search::evolution) {
+    dry_run_evolution(spec, out, os);
+    os << "dry run: nothing trained, no file written\n";
+    return 0;
+  }
+  const auto runs = sweep::expand(spec);
+  std::int64_t begin = 0, end = static_cast<std::int64_t>(runs.size());
+  if (shard) std::tie(begin, end) = sweep::shard_range(end, shard->index, shard->count);
+  std::vector<train::TrainConfig> configs;
+  for (std::int64_t i = begin; i < end; ++i) {
+    const auto& run = runs[static_cast<std::size_t>(i)];
+    try {
+      configs.push_back(train::resolve(run.settings));
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " (run " + run.label + ")", e.hint());
+    }
+  }
+  sweep::TaskDataCache cache;
+  const sweep::TaskDataPtr data =
+      configs.empty() ? sweep::TaskDataPtr{} : cache.get(spec.task, configs.front());
+  os << "task: " << spec.task;
+  if (data) os << " (" << data_summary(*data) << "; " << metric_text(*data) << ")";
+  os << "\n";
+  // Each cell's model on the task at its first run of the share: catches impossible input
+  // layers (a square-input cell with embed=0, ...) and shows the model's size.
+  os << "cells: " << spec.cells.size() << "\n";
+  std::set<std::string> seen;
+  for (std::int64_t i = begin; i < end; ++i) {
+    const auto& run = runs[static_cast<std::size_t>(i)];
+    if (!seen.insert(run.cell).second) continue;
+    const auto entry = cells::CellRegistry::instance().get(run.cell);
+    const auto& config = configs[static_cast<std::size_t>(i - begin)];
+    try {
+      const train::Model<float> model(entry, data->info, config);
+      os << "  " << run.cell << ": " << model.parameter_count() << " parameters at hidden "
+         << config.hidden << " (" << train::input_mode_name(model.input_mode()) << " input)\n";
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " (run " + run.label + ")", e.hint());
+    }
+  }
+  const char* search = spec.search == sweep::Search::grid ? "grid" : "random";
+  os << "runs: " << runs.size() << " (" << spec.cells.size() << " cells x "
+     << sweep::runs_per_cell(spec) << " " << search << "-search runs)\n";
+  if (shard)
+    os << "shard: " << shard->index << "/" << shard->count << " = runs " << begin << ".." << end - 1
+       << " (" << end - begin << ")\n";
+  os << "hyperparameter columns: " << column_names(spec) << "\n";
+  std::error_code ec;
+  os << "output: " << out
+     << (std::filesystem::exists(out, ec) ? " (exists: a sweep would resume into it)" : "") << "\n";
+  os << "first runs:\n";
+  const std::int64_t shown = std::min<std::int64_t>(end - begin, 5);
+  for (std::int64_t i = begin; i < begin + shown; ++i)
+    os << "  " << i << " " << runs[static_cast<std::size_t>(i)].label << "\n";
+  os << "dry run: nothing trained, no file written\n";
+  return 0;
+}
+
 }  // namespace
 
 int cmd_sweep(const std::vector<std::string>& args) {
@@ -30,6 +161,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   int jobs = 0;
   std::vector<std::string> sets;
   double log_interval = 30;
+  bool dry = false;
   options.add_options()("spec", po::value(&spec_path)->required(),
                         "the spec file (experiments/*.ini)")(
       "out,o", po::value(&out), "results file (default: the spec's `out`, else results/<name>.h5)")(
@@ -38,16 +170,25 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "set,s", po::value(&sets)->composing(),
       "override a spec value, e.g. trials=5, space.hidden=64, fixed.max_epochs=3, task.length=100")(
       "log-interval", po::value(&log_interval)->default_value(30),
-      "seconds between progress lines when stderr is not a terminal");
+      "seconds between progress lines when stderr is not a terminal")(
+      "dry-run", po::bool_switch(&dry),
+      "check the spec (expansion, settings, task data, each cell's model) and print the run "
+      "count, columns, output file and first runs; trains nothing, writes no file");
   po::positional_options_description positional;
   positional.add("spec", 1);
   po::variables_map vm;
-  if (!parse_args("sweep", "SPEC [--out FILE.h5] [--jobs N] [--shard K/N] [--set key=value ...]",
+  if (!parse_args("sweep",
+                  "SPEC [--out FILE.h5] [--jobs N] [--shard K/N] [--set key=value ...] [--dry-run]",
                   options, args, vm, &positional))
     return 0;
 
   auto spec = sweep::load_spec(spec_path);
   for (const auto& s : sets) sweep::apply_override(spec, s);
+  if (dry) {
+    std::optional<sweep::Shard> dry_shard;
+    if (!shard.empty()) dry_shard = sweep::parse_shard(shard);
+    return dry_run(spec, out, dry_shard, std::cout);
+  }
   sweep::SweepOptions opts;
   opts.out = out;
   opts.jobs = jobs;

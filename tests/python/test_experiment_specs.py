@@ -1,0 +1,169 @@
+"""Every experiments/*.ini passes `cellzoo sweep --dry-run`: it parses, expands, its settings
+resolve, its task data builds (from ../shared/datasets when a spec needs data and the
+shared copy exists; otherwise the error must name the missing file and point at
+scripts/fetch-datasets) and every cell's model fits the task. The paper reproductions have
+the run counts of their protocols, full scale and reduced, and a dry run writes no file."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+EXE = os.environ.get("CELLZOO_EXE", "")
+SOURCE = os.environ.get("CELLZOO_SOURCE_DIR", "")
+if not EXE or not os.path.exists(EXE) or not SOURCE:
+    print(f"SKIP: CELLZOO_EXE/CELLZOO_SOURCE_DIR not set ({EXE!r}, {SOURCE!r}); run through ctest",
+          file=sys.stderr)
+    sys.exit(77)
+SHARED = os.environ.get("CELLZOO_SHARED_DATASETS") or os.path.join(SOURCE, "..", "shared",
+                                                                   "datasets")
+EXPERIMENTS = os.path.join(SOURCE, "experiments")
+
+JOZEFOWICZ_CELLS = 12
+GRID = 6 * 7 * 5  # init_scale x lr x clip
+# Full-scale run counts of the specs whose protocol fixes them.
+EXPECTED_RUNS = {
+    "quickstart": 4 * 6,
+    "greff2015-jsb": 9 * 200,
+    "jozefowicz2015-arithmetic": JOZEFOWICZ_CELLS * GRID,
+    "jozefowicz2015-xml": JOZEFOWICZ_CELLS * GRID,
+    "jozefowicz2015-ptb": JOZEFOWICZ_CELLS * GRID,
+    "jozefowicz2015-music": JOZEFOWICZ_CELLS * GRID,
+    "long-range-adding": 3 * 20,
+    "long-range-copy": 3 * 20,
+}
+
+
+def data_option(spec_path):
+    """The `data` value of the spec's [task] section, or None."""
+    section = ""
+    with open(spec_path) as f:
+        for line in f:
+            line = re.sub(r"(^|\s)[#;].*", "", line).strip()
+            if line.startswith("["):
+                section = line.strip("[]").strip()
+            elif section == "task" and "=" in line:
+                key, value = (s.strip() for s in line.split("=", 1))
+                if key == "data":
+                    return value
+    return None
+
+
+def shared_copy(data):
+    """data/jsb_chorales/jsb_chorales.json -> SHARED/jsb_chorales/jsb_chorales.json."""
+    rel = data[len("data/"):] if data.startswith("data/") else os.path.basename(data)
+    return os.path.normpath(os.path.join(SHARED, rel))
+
+
+def dry_run(spec, *sets, out):
+    args = [EXE, "sweep", spec, "--dry-run", "--out", out]
+    for s in sets:
+        args += ["--set", s]
+    # Cell files (file:experiments/...) and data paths are relative to the repository root.
+    return subprocess.run(args, cwd=SOURCE, capture_output=True, text=True, timeout=300)
+
+
+def run_count(p, what):
+    assert p.returncode == 0, f"{what}: exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    m = re.search(r"^runs: (\d+)", p.stdout, re.M)
+    assert m, f"{what}: no 'runs:' line\n{p.stdout}"
+    assert "dry run: nothing trained, no file written" in p.stdout, p.stdout
+    return int(m.group(1))
+
+
+def check_missing_data(p, missing, what):
+    assert p.returncode == 2, f"{what}: expected exit 2, got {p.returncode}\n{p.stdout}\n{p.stderr}"
+    assert missing in p.stderr, f"{what}: the error does not name {missing}\n{p.stderr}"
+    assert "scripts/fetch-datasets" in p.stderr, f"{what}: no fetch-datasets hint\n{p.stderr}"
+
+
+def check_forget_bias_twin():
+    """The specs' LSTM-b (a constant 1 next to the forget-gate bias) trains exactly like the
+    paper's LSTM started with forget_bias=1, and unlike it with forget_bias=0."""
+    def train(cell, forget_bias):
+        p = subprocess.run(
+            [EXE, "train", "--cell", f"file:experiments/cells/jozefowicz2015/{cell}", "--task",
+             "arithmetic", "--quiet", "--set", f"forget_bias={forget_bias}"] +
+            [a for s in ["task.digits=2", "task.n_train=100", "task.n_valid=40", "task.n_test=40",
+                         "hidden=8", "max_epochs=2", "optimizer=sgd", "lr=0.5", "clip=5"]
+             for a in ("--set", s)],
+            cwd=SOURCE, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        # Everything but the wall-clock seconds.
+        return re.sub(r"[0-9.]+ s\b", "", p.stdout)
+
+    twin = train("lstm-b.cell", 0)
+    assert twin == train("lstm.cell", 1), twin
+    assert twin != train("lstm.cell", 0), twin
+
+
+def main():
+    specs = sorted(f for f in os.listdir(EXPERIMENTS) if f.endswith(".ini"))
+    assert set(EXPECTED_RUNS) <= {s[:-4] for s in specs}, specs
+    counts, skipped = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "never-written.h5")
+        for name in specs:
+            spec = os.path.join("experiments", name)
+            stem = name[:-4]
+            data = data_option(os.path.join(EXPERIMENTS, name))
+            sets = []
+            if data is not None:
+                # Whatever the machine has: a missing file must give the fetch hint.
+                missing = os.path.join(tmp, "absent", os.path.basename(data))
+                check_missing_data(dry_run(spec, f"task.data={missing}", out=out), missing,
+                                   f"{stem} without data")
+                if os.path.exists(shared_copy(data)):
+                    sets = [f"task.data={shared_copy(data)}"]
+                elif not os.path.exists(os.path.join(SOURCE, data)):
+                    check_missing_data(dry_run(spec, out=out), data, f"{stem} (default data)")
+                    skipped.append(stem)
+                    continue
+            p = dry_run(spec, *sets, out=out)
+            counts[stem] = run_count(p, stem)
+            assert "first runs:" in p.stdout and re.search(r"^  0 \S+", p.stdout, re.M), p.stdout
+            if stem in EXPECTED_RUNS:
+                assert counts[stem] == EXPECTED_RUNS[stem], (stem, counts[stem])
+            assert not os.path.exists(out), f"{stem}: --dry-run wrote {out}"
+
+            if stem == "greff2015-jsb":
+                cols = re.search(r"^hyperparameter columns: (.*)$", p.stdout, re.M).group(1)
+                for c in ["hidden", "lr", "momentum", "input_noise", "batch_size", "nesterov",
+                          "reduction", "patience", "max_epochs", "task.data"]:
+                    assert c in cols.split(", "), (c, cols)
+                assert re.search(r"^task: music \(229/76/77 sequences", p.stdout, re.M), p.stdout
+                reduced = dry_run(spec, *sets, "trials=20", "fixed.max_epochs=20", out=out)
+                assert run_count(reduced, "greff reduced") == 9 * 20
+                assert "  lstm-fgr: " in p.stdout, p.stdout
+                p4 = subprocess.run([EXE, "sweep", spec, "--dry-run", "--out", out, "--shard",
+                                     "1/4"] + [a for s in sets for a in ("--set", s)],
+                                    cwd=SOURCE, capture_output=True, text=True)
+                assert re.search(r"^shard: 1/4 = runs 450\.\.899 \(450\)$", p4.stdout, re.M), \
+                    p4.stdout + p4.stderr
+            if stem.startswith("jozefowicz2015-"):
+                # The paper's LSTM, its ablations and the -b twins resolve as file: cells.
+                for cell in ["lstm.cell", "lstm-b.cell", "lstm-f.cell", "lstm-i.cell",
+                             "lstm-o.cell", "lstm-np-b.cell"]:
+                    assert f"file:experiments/cells/jozefowicz2015/{cell}: " in p.stdout, \
+                        (cell, p.stdout)
+                reduced = dry_run(spec, *sets, "search=random", "trials=20", out=out)
+                assert run_count(reduced, stem + " reduced") == JOZEFOWICZ_CELLS * 20
+
+        # The check that models fit their task can fail: MUT1 needs input size = hidden,
+        # so raw one-hot input (embed=0) must be rejected before anything runs.
+        bad = dry_run("experiments/jozefowicz2015-arithmetic.ini", "fixed.embed=0", out=out)
+        assert bad.returncode == 2 and "mut1" in bad.stderr, bad.stdout + bad.stderr
+        # A length override keeps the run count and changes the task data.
+        p = dry_run("experiments/long-range-adding.ini", "task.length=400",
+                    "name=long-range-adding-T400", out=out)
+        assert run_count(p, "adding T=400") == 60
+        assert "task.length" in p.stdout and not os.path.exists(out)
+
+    check_forget_bias_twin()
+    print("ok: dry runs of", ", ".join(f"{k} ({v} runs)" for k, v in counts.items()))
+    if skipped:
+        print("data absent (checked the error instead):", ", ".join(skipped))
+
+
+if __name__ == "__main__":
+    main()
