@@ -158,6 +158,14 @@ def main():
                     "name=long-range-adding-T400", out=out)
         assert run_count(p, "adding T=400") == 60
         assert "task.length" in p.stdout and not os.path.exists(out)
+        # An evolutionary search has no run list: the dry run checks every stage's data.
+        evo = os.path.join(tmp, "evo.ini")
+        with open(evo, "w") as f:
+            f.write("search = evolution\ncells = lstm, gru\n[task]\narithmetic.digits = 3\n"
+                    "[space]\nhidden = 16\n[evolution]\ngenerations = 2\ntasks = arithmetic\n")
+        p = dry_run(evo, out=out)
+        assert run_count(p, "evolution") > 0 and not os.path.exists(out)
+        assert "task: memorization (" in p.stdout and "task: arithmetic (" in p.stdout, p.stdout
 
     check_forget_bias_twin()
     print("ok: dry runs of", ", ".join(f"{k} ({v} runs)" for k, v in counts.items()))
