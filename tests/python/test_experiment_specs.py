@@ -23,7 +23,7 @@ JOZEFOWICZ_CELLS = 12
 GRID = 6 * 7 * 5  # init_scale x lr x clip
 # Full-scale run counts of the specs whose protocol fixes them.
 EXPECTED_RUNS = {
-    "quickstart": 4 * 6,
+    "quickstart": 4 * 20,
     "greff2015-jsb": 9 * 200,
     "jozefowicz2015-arithmetic": JOZEFOWICZ_CELLS * GRID,
     "jozefowicz2015-xml": JOZEFOWICZ_CELLS * GRID,
