@@ -52,8 +52,8 @@ class GruResetAfterCell final : public Cell<S> {
     // which backward needs for dr. The r, z rows of R h_{t-1} accumulate straight into
     // gates_ and the n rows into un_ (preset to b_hn), from R packed once (packed_gemm.hpp).
     gates_.resize(3 * H, T * B);
-    gates_.noalias() = W * x;
-    gates_.colwise() += b.col(0);
+    gates_ = b.col(0).replicate(1, T * B);  // the bias seeds the product (no zeroing pass)
+    gates_.noalias() += W * x;
     un_.resize(H, T * B);
     packed_rz_.pack(R.topRows(2 * H), B);
     packed_n_.pack(R.bottomRows(H), B);
@@ -90,6 +90,11 @@ class GruResetAfterCell final : public Cell<S> {
     dh_.setZero(H, B);
     packed_rz_.pack_transposed(R.topRows(2 * H), B);
     packed_n_.pack_transposed(R.bottomRows(H), B);
+    // Bias gradients are summed step by step while the step's gradients are in cache.
+    auto db = grad(dtheta, b_);
+    auto db_hn = grad(dtheta, b_hn_);
+    db.setZero();
+    db_hn.setZero();
     for (Index t = T - 1; t >= 0; --t) {
       const Index n = seq.active(t);
       const auto g = gates_.middleCols(t * B, n);
@@ -110,6 +115,8 @@ class GruResetAfterCell final : public Cell<S> {
         dgates_.middleCols(t * B + n, B - n).setZero();
         drec_n_.middleCols(t * B + n, B - n).setZero();
       }
+      db.noalias() += dg.rowwise().sum();
+      db_hn.noalias() += drec_n.rowwise().sum();
       if (t == 0) break;  // no gradient into the initial state
       dh = dh.array() * z;
       packed_rz_.multiply_add(dg.topRows(2 * H), dh);
@@ -120,8 +127,6 @@ class GruResetAfterCell final : public Cell<S> {
     auto dR = grad(dtheta, R_);
     dR.topRows(2 * H).noalias() = dgates_.topRows(2 * H) * hs_.leftCols(T * B).transpose();
     dR.bottomRows(H).noalias() = drec_n_ * hs_.leftCols(T * B).transpose();
-    grad(dtheta, b_) = dgates_.rowwise().sum();
-    grad(dtheta, b_hn_) = drec_n_.rowwise().sum();
     if (dx) dx->noalias() = W.transpose() * dgates_;
   }
 

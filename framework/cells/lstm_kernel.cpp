@@ -221,8 +221,8 @@ void LstmCell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const Se
       acts_.block((k + 1) * H, 0, H, B) = scratch_[static_cast<std::size_t>(k + 2)];
 
   auto pre = acts_.rightCols(T * B);
-  pre.noalias() = W * x;
-  pre.colwise() += b.col(0);
+  pre = b.col(0).replicate(1, T * B);  // the bias seeds the product (no zeroing pass)
+  pre.noalias() += W * x;
   const bool keep_hc = options_.output_activation == LstmActivation::tanh;
   if (keep_hc) hc_.resize(H, T * B);
   // The recurrent weights are packed once for all steps (packed_gemm.hpp).
@@ -281,6 +281,9 @@ void LstmCell<S>::backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const S
   // dy_ = dLoss/dy_t: step t's output gradient, copied in before the recurrent product of
   // step t+1 accumulates into it (no separate zeroing pass).
   if (T > 0) dy_.leftCols(seq.active(T - 1)) = dh_out.middleCols((T - 1) * B, seq.active(T - 1));
+  // The bias gradient is summed step by step while the step's gradients are in cache.
+  auto db = grad(dtheta, b_);
+  db.setZero();
   for (Index t = T - 1; t >= 0; --t) {
     const Index n = seq.active(t);
     for (Index j = 0; j < n; ++j) {
@@ -290,6 +293,7 @@ void LstmCell<S>::backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const S
                       fgr ? da_.col(j).data() : nullptr, dacts_.col(col).data(), p);
     }
     if (n < B) dacts_.middleCols(t * B + n, B - n).setZero();
+    db.noalias() += dacts_.middleCols(t * B, n).rowwise().sum();
     if (t == 0) break;  // no gradient into the initial state
     const Index n_prev = seq.active(t - 1);
     dy_.leftCols(n_prev) = dh_out.middleCols((t - 1) * B, n_prev);
@@ -303,7 +307,6 @@ void LstmCell<S>::backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const S
   // Weight gradients over all steps at once; padded columns of dacts_ are zero.
   grad(dtheta, W_).noalias() = dacts_ * x.transpose();
   grad(dtheta, R_).noalias() = dacts_ * ys_.leftCols(TB).transpose();
-  grad(dtheta, b_) = dacts_.rowwise().sum();
   if (p.i)
     grad(dtheta, p_i_) =
         (dacts_.middleRows(row_i_ * H, H).array() * cs_.leftCols(TB).array()).rowwise().sum();
