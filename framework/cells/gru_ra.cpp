@@ -52,7 +52,7 @@ class GruResetAfterCell final : public Cell<S> {
     // which backward needs for dr. The r, z rows of R h_{t-1} accumulate straight into
     // gates_ and the n rows into un_ (preset to b_hn), from R packed once (packed_gemm.hpp).
     gates_.resize(3 * H, T * B);
-    gates_ = b.col(0).replicate(1, T * B);  // the bias seeds the product (no zeroing pass)
+    gates_.colwise() = b.col(0);  // the bias seeds the product (no zeroing pass)
     gates_.noalias() += W * x;
     un_.resize(H, T * B);
     packed_rz_.pack(R.topRows(2 * H), B);
@@ -65,7 +65,7 @@ class GruResetAfterCell final : public Cell<S> {
       packed_rz_.multiply_add(h_prev, rz);
       rz = rz.array().logistic();
       auto un = un_.middleCols(t * B, n);
-      un = b_hn.col(0).replicate(1, n);
+      un.colwise() = b_hn.col(0);
       packed_n_.multiply_add(h_prev, un);
       auto cand = g.bottomRows(H);
       cand = (cand.array() + g.topRows(H).array() * un.array()).tanh();

@@ -221,7 +221,7 @@ void LstmCell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const Se
       acts_.block((k + 1) * H, 0, H, B) = scratch_[static_cast<std::size_t>(k + 2)];
 
   auto pre = acts_.rightCols(T * B);
-  pre = b.col(0).replicate(1, T * B);  // the bias seeds the product (no zeroing pass)
+  pre.colwise() = b.col(0);  // the bias seeds the product (no zeroing pass)
   pre.noalias() += W * x;
   const bool keep_hc = options_.output_activation == LstmActivation::tanh;
   if (keep_hc) hc_.resize(H, T * B);

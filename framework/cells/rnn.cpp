@@ -41,7 +41,7 @@ class RnnCell final : public Cell<S> {
     // All input projections in one GEMM; `hs_` then becomes h_t in place, step by step.
     // R is packed once for the per-step products (packed_gemm.hpp).
     hs_.resize(H, T * B);
-    hs_ = b.col(0).replicate(1, T * B);  // the bias seeds the product (no zeroing pass)
+    hs_.colwise() = b.col(0);  // the bias seeds the product (no zeroing pass)
     hs_.noalias() += W * x;
     packed_.pack(R, B);
     for (Index t = 0; t < T; ++t) {
