@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -138,7 +139,45 @@ std::string join(const std::set<std::string>& names) {
   return s.empty() ? "none" : s;
 }
 
+int hyper_index_of(const std::string& path, const std::vector<store::HyperColumn>& hyper,
+                   const std::string& name, const char* option) {
+  for (std::size_t i = 0; i < hyper.size(); ++i)
+    if (hyper[i].name == name) return static_cast<int>(i);
+  std::string known;
+  for (const auto& h : hyper) known += (known.empty() ? "" : ", ") + h.name;
+  throw Error("'" + name + "' is not a hyperparameter column of " + path,
+              std::string("use ") + option + " with one of: " + (known.empty() ? "none" : known));
+}
+
+// Whether a run's column value equals the --where text: numbers compare as numbers, so
+// "100", "100.0" and "1e2" all select 100.
+bool value_matches(const store::HyperValue& v, const std::string& text) {
+  if (const auto* d = std::get_if<double>(&v)) {
+    char* end = nullptr;
+    const double x = std::strtod(text.c_str(), &end);
+    return !text.empty() && end == text.c_str() + text.size() && x == *d;
+  }
+  return std::get<std::string>(v) == text;
+}
+
 }  // namespace
+
+std::vector<std::string> distinct_values(const std::string& path,
+                                         const std::vector<store::HyperColumn>& hyper,
+                                         const std::vector<store::RunRow>& runs,
+                                         const std::string& name) {
+  const auto i = static_cast<std::size_t>(hyper_index_of(path, hyper, name, "--by"));
+  if (hyper[i].kind == store::HyperColumn::number) {
+    std::set<double> numbers;
+    for (const auto& r : runs) numbers.insert(std::get<double>(r.hyper.at(i)));
+    std::vector<std::string> out;
+    for (double d : numbers) out.push_back(num(d, "%.17g"));
+    return out;
+  }
+  std::set<std::string> texts;
+  for (const auto& r : runs) texts.insert(std::get<std::string>(r.hyper.at(i)));
+  return {texts.begin(), texts.end()};
+}
 
 MetricChoice choose_metric(const std::string& metric, const store::FileMeta& meta) {
   MetricChoice c;
@@ -151,14 +190,37 @@ MetricChoice choose_metric(const std::string& metric, const store::FileMeta& met
 
 Report build_report(const std::string& path, const store::FileMeta& meta,
                     const std::vector<store::HyperColumn>& hyper,
-                    const std::vector<store::RunRow>& runs, const ReportOptions& options) {
+                    const std::vector<store::RunRow>& all_runs, const ReportOptions& options) {
   Report rep;
   rep.path = path;
   rep.meta = meta;
   rep.metric = options.metric;
+  rep.where = options.where;
+  std::vector<store::RunRow> filtered;
+  if (!options.where.empty()) {
+    std::vector<std::pair<std::size_t, std::string>> tests;
+    for (const auto& [name, value] : options.where)
+      tests.emplace_back(hyper_index_of(path, hyper, name, "--where"), value);
+    for (const auto& r : all_runs)
+      if (std::all_of(tests.begin(), tests.end(),
+                      [&](const auto& t) { return value_matches(r.hyper.at(t.first), t.second); }))
+        filtered.push_back(r);
+    if (filtered.empty() && !all_runs.empty()) {
+      const auto& [name, value] = options.where.front();
+      std::string present;
+      for (const auto& v : distinct_values(path, hyper, all_runs, name))
+        present += (present.empty() ? "" : ", ") + v;
+      throw Error("no runs of " + path + " match the --where filter (" + name + " = " + value +
+                      (options.where.size() > 1 ? ", ..." : "") + ")",
+                  name + " takes the values " + present);
+    }
+  }
+  const auto& runs = options.where.empty() ? all_runs : filtered;
   rep.rows = runs.size();
   rep.missing_runs =
-      std::max<std::int64_t>(0, meta.total_runs - static_cast<std::int64_t>(runs.size()));
+      options.where.empty()
+          ? std::max<std::int64_t>(0, meta.total_runs - static_cast<std::int64_t>(runs.size()))
+          : 0;  // total_runs counts every slice; the note would mislead
 
   // Resolve the metric column: a fixed numeric column or a numeric hyperparameter.
   int hyper_index = -1;
@@ -238,10 +300,14 @@ std::string missing_note(const Report& r) {
   return s + ")";
 }
 
-void write_csv(std::ostream& out, const Report& report) {
-  bool header = true;
+void write_csv(std::ostream& out, const Report& report, bool with_header) {
+  bool header = with_header;
   for (const auto& c : report.comparison.cells) {
-    const auto fields = cell_fields(c);
+    auto fields = cell_fields(c);
+    std::vector<Field> filter;
+    for (const auto& [name, value] : report.where)
+      filter.push_back({csv_str(name), csv_str(value), json_str(value)});
+    fields.insert(fields.begin(), filter.begin(), filter.end());
     if (header) {
       for (std::size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << fields[i].name;
       out << "\n";
@@ -270,6 +336,10 @@ void write_json(std::ostream& out, const Report& r) {
       << "  \"rows\": " << r.rows << ",\n"
       << "  \"missing_runs\": " << r.missing_runs << ",\n"
       << "  \"note\": " << json_str(missing_note(r)) << ",\n"
+      << "  \"where\": {";
+  for (std::size_t i = 0; i < r.where.size(); ++i)
+    out << (i ? ", " : "") << json_str(r.where[i].first) << ": " << json_str(r.where[i].second);
+  out << "},\n"
       << "  \"cells\": [";
   bool first = true;
   for (const auto& c : r.comparison.cells) {
@@ -288,6 +358,8 @@ void write_table(std::ostream& out, const Report& r) {
   out << r.path << ": task " << (r.meta.task.empty() ? "?" : r.meta.task) << ", " << r.rows
       << " runs";
   if (!r.meta.shard.empty()) out << " (shard " << r.meta.shard << ")";
+  for (std::size_t i = 0; i < r.where.size(); ++i)
+    out << (i ? " and " : " with ") << r.where[i].first << " = " << r.where[i].second;
   out << "\nmetric " << r.metric;
   if (r.metric == "test_metric" || r.metric == "valid_metric") out << " (" << r.meta.metric << ")";
   out << ", " << (o.higher_is_better ? "higher" : "lower") << " is better; baseline " << o.baseline

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "framework/analysis/compare.hpp"
@@ -22,6 +23,9 @@ struct ReportOptions {
   double top_fraction = 0.1;
   double alpha = 0.05;
   bool include_timeout = false;
+  // Only runs whose hyperparameter column NAME holds VALUE (numbers compare as numbers):
+  // one slice of a sweep that searched e.g. task.length.
+  std::vector<std::pair<std::string, std::string>> where;
 };
 
 struct Report {
@@ -30,7 +34,8 @@ struct Report {
   std::string metric;
   std::string ranked_by;          // validation column choosing the top fraction
   std::size_t rows = 0;           // runs in the file
-  std::int64_t missing_runs = 0;  // total_runs - rows, at least 0
+  std::int64_t missing_runs = 0;  // total_runs - rows, at least 0 (0 when filtered)
+  std::vector<std::pair<std::string, std::string>> where;  // the filter (ReportOptions)
   Comparison comparison;
 };
 
@@ -51,11 +56,21 @@ Report build_report(const std::string& path, const store::FileMeta& meta,
 // Reads `path` with store::ResultsReader and builds the report.
 Report build_report(const std::string& path, const ReportOptions& options);
 
+// The distinct values of hyperparameter column `name` among `runs`, numbers in ascending
+// numeric order, texts sorted (for `cellzoo report --by NAME`). Throws cellzoo::Error
+// naming the columns when `name` is not one.
+std::vector<std::string> distinct_values(const std::string& path,
+                                         const std::vector<store::HyperColumn>& hyper,
+                                         const std::vector<store::RunRow>& runs,
+                                         const std::string& name);
+
 // One line on missing runs ("" if none): rows vs the total_runs attribute.
 std::string missing_note(const Report& report);
 
 void write_table(std::ostream& out, const Report& report);
-void write_csv(std::ostream& out, const Report& report);   // one row per cell, header first
+// One row per cell after a header; with `with_header` false only the rows (the groups of
+// --by after the first). Columns for the --where filter come first.
+void write_csv(std::ostream& out, const Report& report, bool with_header = true);
 void write_json(std::ostream& out, const Report& report);  // NaN as null
 
 }  // namespace cellzoo::analysis

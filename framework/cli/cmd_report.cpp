@@ -1,16 +1,20 @@
 // cellzoo report: the Greff-style comparison of the cells in a results file
 // (framework/analysis/report.hpp; what is computed is in docs/analysis.md).
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "framework/analysis/report.hpp"
 #include "framework/cli/common.hpp"
+#include "framework/store/results_file.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::cli {
 
 int cmd_report(const std::vector<std::string>& args) {
   po::options_description options("options");
-  std::string file, format = "table";
+  std::string file, format = "table", by;
+  std::vector<std::string> where;
   analysis::ReportOptions ro;
   options.add_options()("file", po::value(&file), "results file (.h5)")(
       "metric,m", po::value(&ro.metric)->default_value("test_metric"),
@@ -24,13 +28,18 @@ int cmd_report(const std::vector<std::string>& args) {
       "alpha", po::value(&ro.alpha)->default_value(0.05, "0.05"), "significance level")(
       "include-timeout", po::bool_switch(&ro.include_timeout),
       "let runs with status timeout into the statistics (default: only status ok)")(
+      "where", po::value(&where)->composing(),
+      "NAME=VALUE: only runs whose hyperparameter column NAME holds VALUE (repeatable; "
+      "e.g. --where task.length=100)")(
+      "by", po::value(&by),
+      "one comparison per value of hyperparameter column NAME (e.g. --by task.length)")(
       "format,f", po::value(&format)->default_value("table"), "table, csv or json");
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vm;
   if (!parse_args("report",
                   "FILE.h5 [--metric M] [--baseline CELL] [--top-fraction F] "
-                  "[--format table|csv|json]",
+                  "[--where NAME=VALUE] [--by NAME] [--format table|csv|json]",
                   options, args, vm, &positional))
     return 0;
   if (file.empty())
@@ -40,18 +49,50 @@ int cmd_report(const std::vector<std::string>& args) {
   if (!(ro.alpha > 0 && ro.alpha < 1))
     throw Error("--alpha must be in (0, 1)", "the paper's level is 0.05");
 
-  const auto report = analysis::build_report(file, ro);
-  if (format == "table") {
-    analysis::write_table(std::cout, report);
+  for (const auto& w : where) {
+    const auto eq = w.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == w.size())
+      throw Error("malformed --where '" + w + "'",
+                  "write --where NAME=VALUE, e.g. task.length=100");
+    ro.where.emplace_back(w.substr(0, eq), w.substr(eq + 1));
+  }
+
+  const auto reader = store::ResultsReader::open(file);
+  const auto& runs = reader.runs();
+  // Without --by, one report; with it, one per value of the column (in the same output).
+  std::vector<analysis::Report> reports;
+  if (by.empty()) {
+    reports.push_back(
+        analysis::build_report(file, reader.meta(), reader.hyper_columns(), runs, ro));
   } else {
+    for (const auto& value : analysis::distinct_values(file, reader.hyper_columns(), runs, by)) {
+      auto group = ro;
+      group.where.emplace_back(by, value);
+      reports.push_back(
+          analysis::build_report(file, reader.meta(), reader.hyper_columns(), runs, group));
+    }
+    if (reports.empty())
+      throw Error(file + " has no runs yet", "wait for the sweep to record some");
+  }
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    const auto& report = reports[i];
+    if (format == "table") {
+      if (i) std::cout << "\n";
+      analysis::write_table(std::cout, report);
+      continue;
+    }
     // Keep machine-readable output clean: the missing-runs note goes to stderr (JSON
     // carries it in its "note" field too).
     if (const auto note = analysis::missing_note(report); !note.empty())
       std::cerr << "cellzoo report: note: " << note << "\n";
-    if (format == "csv")
-      analysis::write_csv(std::cout, report);
-    else
+    if (format == "csv") {
+      analysis::write_csv(std::cout, report, i == 0);
+    } else {
+      // --by: a JSON array of the per-value reports.
+      if (!by.empty()) std::cout << (i == 0 ? "[\n" : ",\n");
       analysis::write_json(std::cout, report);
+      if (!by.empty() && i + 1 == reports.size()) std::cout << "]\n";
+    }
   }
   return 0;
 }

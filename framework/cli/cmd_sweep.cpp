@@ -113,11 +113,19 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
     }
   }
   sweep::TaskDataCache cache;
+  const auto variants = sweep::check_task_variants(spec, configs, cache);
   const sweep::TaskDataPtr data =
       configs.empty() ? sweep::TaskDataPtr{} : cache.get(spec.task, configs.front());
   os << "task: " << spec.task;
   if (data) os << " (" << data_summary(*data) << "; " << metric_text(*data) << ")";
   os << "\n";
+  for (const auto* config : variants) {  // the searched task options, one line per setting
+    if (variants.size() < 2) break;
+    std::string options;
+    for (const auto& [k, v] : config->task_options)
+      if (spec.space.count("task." + k)) options += (options.empty() ? "" : ", ") + k + "=" + v;
+    os << "  with " << options << ": " << data_summary(*cache.get(spec.task, *config)) << "\n";
+  }
   // Each cell's model on the task at its first run of the share: catches impossible input
   // layers (a square-input cell with embed=0, ...) and shows the model's size.
   os << "cells: " << spec.cells.size() << "\n";

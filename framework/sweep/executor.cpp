@@ -4,8 +4,12 @@
 
 #include <tbb/info.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <ostream>
+#include <set>
+#include <string>
 
 #include "framework/cells/registry.hpp"
 #include "framework/store/results_file.hpp"
@@ -16,6 +20,27 @@
 #include "framework/util/error.hpp"
 
 namespace cellzoo::sweep {
+
+std::vector<const train::TrainConfig*> check_task_variants(
+    const Spec& spec, const std::vector<train::TrainConfig>& configs, TaskDataCache& cache) {
+  std::string searched;  // "task.length (FILE:LINE)" of every searched option
+  for (const auto& [name, dim] : spec.space)
+    if (name.rfind("task.", 0) == 0)
+      searched += (searched.empty() ? "" : ", ") + name + " (" + dim.origin + ")";
+  std::set<std::map<std::string, std::string>> seen;
+  std::vector<const train::TrainConfig*> variants;
+  for (const auto& config : configs) {
+    if (!seen.insert(config.task_options).second) continue;
+    try {
+      (void)cache.get(spec.task, config);
+    } catch (const Error& e) {
+      if (searched.empty()) throw;
+      throw Error(std::string(e.what()) + " (a value of the searched " + searched + ")", e.hint());
+    }
+    variants.push_back(&config);
+  }
+  return variants;
+}
 
 SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std::atomic<bool>& stop,
                        std::ostream& log) {
@@ -36,9 +61,9 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   for (std::int64_t i = begin; i < end; ++i)
     configs.push_back(train::resolve(runs[static_cast<std::size_t>(i)].settings));
   TaskDataCache task_data;
+  (void)check_task_variants(spec, configs, task_data);
   const TaskDataPtr first_data =
-      configs.empty() ? TaskDataPtr{}
-                      : task_data.get(spec.task, configs.front());  // validates task options
+      configs.empty() ? TaskDataPtr{} : task_data.get(spec.task, configs.front());
   for (std::int64_t i = begin; i < end; ++i)  // unknown cells fail now, not in a worker
     (void)cells::CellRegistry::instance().get(runs[static_cast<std::size_t>(i)].cell);
   std::vector<store::CellText> cell_rows;  // texts of the language cells, recorded up front

@@ -13,8 +13,11 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "framework/sweep/batch.hpp"
 #include "framework/sweep/spec.hpp"
+#include "framework/train/hyperparameters.hpp"
 
 namespace cellzoo::sweep {
 
@@ -37,6 +40,12 @@ struct SweepSummary {
   bool interrupted = false;
   bool complete() const { return already_done + recorded == total; }
 };
+
+// Builds through `cache` the task data of every distinct task-option setting among
+// `configs` (several when [space] searches task.* options), so a bad value is one error
+// naming its spec line before anything runs. Returns the first config of each setting.
+std::vector<const train::TrainConfig*> check_task_variants(
+    const Spec& spec, const std::vector<train::TrainConfig>& configs, TaskDataCache& cache);
 
 // Runs the sweep. `stop` (set by a signal handler) stops it cleanly: no new runs start,
 // runs in flight are cancelled and not recorded, finished ones are kept. Throws

@@ -20,6 +20,7 @@ constexpr std::int64_t kMaxRuns = 100'000'000;
 std::int64_t grid_points(const Spec& spec) {
   std::int64_t points = 1;
   for (const auto& [name, dim] : spec.space) {
+    if (dim.is_distribution()) continue;  // drawn per run, not a grid axis
     points *= static_cast<std::int64_t>(dim.values.size());
     if (points > kMaxRuns)
       fail(dim.origin, "the grid has more than " + std::to_string(kMaxRuns) + " points",
@@ -72,9 +73,17 @@ std::map<std::string, std::string> trial_values(const Spec& spec, std::int64_t t
     return values;
   }
   // Grid: trials 0..points-1 are one full pass over the grid, the next ones repeat it with
-  // new seeds. Mixed radix over the sorted names, the last name varying fastest.
+  // new seeds. Mixed radix over the sorted names of the lists, the last name varying
+  // fastest. Distributions are drawn per run index as in random search (paired across
+  // cells): a grid over task.length with a random learning rate at each point.
   auto index = trial % points;
+  const auto trial_seed = derive_seed(spec.seed, "trial/" + std::to_string(trial));
   for (auto it = spec.space.rbegin(); it != spec.space.rend(); ++it) {
+    if (it->second.is_distribution()) {
+      Rng rng(derive_seed(trial_seed, it->first));
+      values[it->first] = sample(it->second, rng);
+      continue;
+    }
     const auto n = static_cast<std::int64_t>(it->second.values.size());
     values[it->first] = it->second.values.at(static_cast<std::size_t>(index % n));
     index /= n;
@@ -185,7 +194,10 @@ std::vector<RunSpec> expand(const Spec& spec) {
       run.trial = t;
       run.seed = derive_seed(spec.seed, cell + "/trial/" + std::to_string(t));
       for (const auto& [k, v] : spec.fixed) run.settings[k] = v.text;
-      for (const auto& [k, v] : trials[static_cast<std::size_t>(t)]) run.settings[k] = v;
+      for (const auto& [k, v] : trials[static_cast<std::size_t>(t)]) {
+        run.settings[k] = v;
+        if (k.rfind("task.", 0) == 0) run.task_options[k.substr(5)] = v;  // searched option
+      }
       for (const auto& [k, v] : spec.task_options) {
         run.settings["task." + k] = v.text;
         run.task_options[k] = v.text;

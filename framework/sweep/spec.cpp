@@ -139,13 +139,22 @@ void validate(Spec& spec, const std::string& end_origin) {
   if (spec.cells.empty())
     fail(end_origin, "missing 'cells = ...'", "e.g. cells = rnn, lstm, gru (see 'cellzoo cells')");
   for (const auto& [name, dim] : spec.space) {
-    check_hyperparameter_name(name, dim.origin);
-    if (spec.search == Search::grid && dim.is_distribution())
-      fail(dim.origin,
-           "'" + name + " = " + dim.text() +
-               "' is a distribution, but grid search "
-               "needs lists",
-           "use a list like [0.001, 0.01, 0.1], or search = random");
+    if (name.rfind("task.", 0) == 0) {
+      // A searched task option (e.g. task.length = [25, 50, 100]): the task itself checks
+      // the option's name and values when its data are built.
+      const auto option = name.substr(5);
+      if (spec.search == Search::evolution)
+        fail(dim.origin, "task options cannot be searched in an evolutionary search",
+             "give them fixed values in [task]; staged tasks use <task>.<option> keys there");
+      if (spec.task_options.count(option))
+        fail(dim.origin,
+             "task option '" + option + "' is both in [task] (" +
+                 spec.task_options.at(option).origin + ") and in [space]",
+             "keep it in one place: [task] for a fixed value, [space] as task." + option +
+                 " to search it");
+    } else {
+      check_hyperparameter_name(name, dim.origin);
+    }
   }
   for (const auto& [name, value] : spec.fixed) check_hyperparameter_name(name, value.origin);
   (void)run_count(spec);  // throws if the grid is too large
@@ -470,11 +479,13 @@ void apply_override(Spec& target, std::string_view assignment) {
     set_top_level(spec, key, value, origin);
   } else if (head == "space" && dot != std::string::npos) {
     spec.fixed.erase(name);
+    if (name.rfind("task.", 0) == 0) spec.task_options.erase(name.substr(5));
     spec.space[name] = parse_dimension(value, origin);
   } else if (head == "fixed" && dot != std::string::npos) {
     spec.space.erase(name);
     spec.fixed[name] = Value{normalise_value(value), origin};
   } else if (head == "task" && dot != std::string::npos) {
+    spec.space.erase("task." + name);
     spec.task_options[name] = Value{value, origin};
   } else if (head == "evolution" && dot != std::string::npos) {
     spec.evolution[name] = Value{normalise_value(value), origin};

@@ -29,8 +29,8 @@ EXPECTED_RUNS = {
     "jozefowicz2015-xml": JOZEFOWICZ_CELLS * GRID,
     "jozefowicz2015-ptb": JOZEFOWICZ_CELLS * GRID,
     "jozefowicz2015-music": JOZEFOWICZ_CELLS * GRID,
-    "long-range-adding": 3 * 20,
-    "long-range-copy": 3 * 20,
+    "long-range": 3 * 4 * 20,  # cells x lengths (a grid axis) x trials
+    "long-range-copy": 3 * 5 * 20,
 }
 
 
@@ -153,11 +153,19 @@ def main():
         # so raw one-hot input (embed=0) must be rejected before anything runs.
         bad = dry_run("experiments/jozefowicz2015-arithmetic.ini", "fixed.embed=0", out=out)
         assert bad.returncode == 2 and "mut1" in bad.stderr, bad.stdout + bad.stderr
-        # A length override keeps the run count and changes the task data.
-        p = dry_run("experiments/long-range-adding.ini", "task.length=400",
-                    "name=long-range-adding-T400", out=out)
+        # The lengths are a grid axis: every length's data is built and shown.
+        p = dry_run("experiments/long-range.ini", out=out)
+        for length in [50, 100, 200, 400]:
+            assert f"  with length={length}: 5000/500/500 sequences" in p.stdout, p.stdout
+        # Fixing one length moves the option back to [task]: 20 trials per cell remain.
+        p = dry_run("experiments/long-range.ini", "task.length=400", "name=long-range-T400",
+                    out=out)
         assert run_count(p, "adding T=400") == 60
-        assert "task.length" in p.stdout and not os.path.exists(out)
+        assert "task.length" in p.stdout and "with length=" not in p.stdout
+        assert not os.path.exists(out)
+        # A bad value on the axis is one error before anything runs.
+        p = dry_run("experiments/long-range.ini", "space.task.length=[50, -3]", out=out)
+        assert p.returncode == 2 and "length" in p.stderr, p.stdout + p.stderr
         # An evolutionary search has no run list: the dry run checks every stage's data.
         evo = os.path.join(tmp, "evo.ini")
         with open(evo, "w") as f:

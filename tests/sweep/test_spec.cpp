@@ -213,6 +213,64 @@ TEST_CASE("grid search takes the product, repeated trials times", "[spec][expand
   CHECK(runs[5].settings == runs[24 + 5].settings);
 }
 
+TEST_CASE("grid search draws distributions per run, paired across cells", "[spec][expand]") {
+  const auto spec = parse_spec(
+      "name = g\ntask = adding\ncells = rnn, lstm\nsearch = grid\ntrials = 3\n"
+      "[space]\nhidden = [8, 16]\nlr = loguniform(0.001, 0.1)\n",
+      "g.ini");
+  CHECK(runs_per_cell(spec) == 2 * 3);
+  const auto runs = expand(spec);
+  REQUIRE(runs.size() == 12);
+  std::set<std::string> rates;
+  for (int t = 0; t < 6; ++t) {
+    CHECK(runs[t].settings.at("hidden") == (t % 2 == 0 ? "8" : "16"));
+    const double lr = std::stod(runs[t].settings.at("lr"));
+    CHECK(lr >= 0.001);
+    CHECK(lr <= 0.1);
+    rates.insert(runs[t].settings.at("lr"));
+    CHECK(runs[t].settings == runs[6 + t].settings);  // paired: same draw for lstm
+  }
+  CHECK(rates.size() == 6);  // a new draw at every run index
+  // Drawn like random search's trial t, so a grid point's draw is reproducible.
+  const auto random = parse_spec(
+      "name = g\ntask = adding\ncells = rnn, lstm\ntrials = 6\n"
+      "[space]\nlr = loguniform(0.001, 0.1)\n",
+      "r.ini");
+  const auto random_runs = expand(random);
+  for (int t = 0; t < 6; ++t) CHECK(random_runs[t].settings.at("lr") == runs[t].settings.at("lr"));
+}
+
+TEST_CASE("task options can be searched in [space]", "[spec][expand]") {
+  auto spec = parse_spec(
+      "name = lr\ntask = adding\ncells = rnn, lstm\nsearch = grid\ntrials = 2\n"
+      "[task]\nn_train = 100\n[space]\ntask.length = [10, 20, 40]\n",
+      "lr.ini");
+  const auto runs = expand(spec);
+  REQUIRE(runs.size() == 2 * 3 * 2);
+  for (const auto& run : runs) {
+    CHECK(run.task_options.at("n_train") == "100");
+    CHECK(run.task_options.at("length") == run.settings.at("task.length"));
+  }
+  CHECK(runs[0].task_options.at("length") == "10");
+  CHECK(runs[2].task_options.at("length") == "40");
+  CHECK(runs[0].label.find("task.length:10") != std::string::npos);
+  std::vector<std::string> names;
+  for (const auto& c : hyper_columns(spec)) names.push_back(c.name);
+  CHECK(names == std::vector<std::string>{"task.length", "task.n_train"});
+  // --set moves an option between [task] and [space], like fixed <-> space.
+  apply_override(spec, "task.length=15");
+  CHECK(spec.space.count("task.length") == 0);
+  CHECK(spec.task_options.at("length").text == "15");
+  apply_override(spec, "space.task.length=[5, 15]");
+  CHECK(spec.task_options.count("length") == 0);
+  CHECK(expand(spec).size() == 2 * 2 * 2);
+  // Not in an evolutionary search: its stages name their own task options.
+  CHECK_THROWS_WITH(parse_spec("name = e\ncells = lstm, gru\nsearch = evolution\n"
+                               "[evolution]\ntasks = adding\n[space]\ntask.length = [5, 10]\n",
+                               "e.ini"),
+                    Catch::Contains("e.ini:") && Catch::Contains("evolutionary"));
+}
+
 TEST_CASE("hyper columns: space, then fixed, then task options", "[spec][expand]") {
   const auto columns = hyper_columns(parse_spec(kRandomSpec, "demo.ini"));
   std::vector<std::string> names;
@@ -293,8 +351,10 @@ TEST_CASE("bad specs are reported with their line", "[spec][errors]") {
              Catch::Contains("bad.ini:3:") && Catch::Contains("empty item"));
   CHECK_THAT(parse_error("name = x\ntask = adding\ncells = rnn, rnn\n"),
              Catch::Contains("bad.ini:3:") && Catch::Contains("twice"));
-  CHECK_THAT(parse_error(head + "search = grid\n[space]\nlr = loguniform(0.1, 1)\n"),
-             Catch::Contains("bad.ini:6:") && Catch::Contains("grid search"));
+  // Searched task options: not in [task] and [space] at once.
+  CHECK_THAT(parse_error(head + "[task]\nlength = 10\n[space]\ntask.length = [10, 20]\n"),
+             Catch::Contains("bad.ini:7:") && Catch::Contains("both in [task]") &&
+                 Catch::Contains("bad.ini:5"));
   CHECK_THAT(parse_error(head + "lr = 0.1\n"),
              Catch::Contains("bad.ini:4:") && Catch::Contains("unknown key 'lr'"));
   // Hyperparameter names come from the training engine's table.
