@@ -5,26 +5,32 @@
 // (no allocation in the time loop). Nodes that do not depend on a state ("static": x,
 // W(x), bias, tanh(x), ...) are computed once for all T*B columns, so each projection of
 // x is ONE GEMM; the per-step loop only evaluates the state-dependent nodes on the
-// leading active(t) columns. A W(.), diag(.) or bias used once, as a term of a sum, is
-// fused into that sum (no buffer of its own). In backward, per-step nodes are
-// differentiated step by step (reverse topological order), static nodes once over all
-// columns, and every weight gradient is one GEMM over all steps (the inputs of every
-// projection are kept for all steps). Padded columns hold the state and produce h = 0;
-// gradients stop at the initial state.
+// leading active(t) columns. In backward, per-step nodes are differentiated step by step
+// (reverse topological order), static nodes once over all columns, and every weight
+// gradient is one GEMM over all steps (the inputs of every projection are kept for all
+// steps). Padded columns hold the state and produce h = 0; gradients stop at the initial
+// state.
 //
-// Stacked projections: the fused W(.) terms of state-dependent sums that share a source
-// node (the W(h) of every gate) form a group, as the fused kernels stack their gates' R.
-// Their weights are copied once per forward/backward into one stacked matrix, so a step
-// costs ONE GEMM per source (forward: all projections; backward: the source's gradient
-// from all consumers' gradients), and the group's weight gradients are one GEMM over all
-// steps, scattered back to the named tensors.
+// Fusion, so that a gate costs what it costs in a fused kernel (one GEMM and one pass):
+// - a W(.), diag(.) or bias used once, as a term of a sum, is part of that sum (no
+//   buffer of its own), and so is a product a * b used once in a state-dependent sum;
+// - the static part of a state-dependent sum (W(x) + bias, split off by the compiler) is
+//   computed for all steps straight into that sum's buffer, and its gradient is the sum's;
+// - an activation of a state-dependent sum used only there computes the sum in its own
+//   buffer and applies itself in the pass of the sum's last element-wise term.
+// So an LSTM gate is: seed W(x) + b (all steps), per step W(h) accumulated, then
+// sigmoid(. + diag(c)) in one pass.
+//
+// Every per-step projection multiplies a weight packed once per forward (and, transposed,
+// once per backward) for Eigen's GEMM micro-kernel (cells::PackedLhs): Eigen's own product
+// would repack the weight, and above 128 KiB malloc a workspace, at every step.
 #include "framework/lang/lang_cell.hpp"
 
 #include <algorithm>
 #include <fstream>
-#include <map>
 #include <sstream>
 
+#include "framework/cells/packed_gemm.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::lang {
@@ -33,6 +39,10 @@ namespace {
 using cells::CellState;
 using cells::ParamTensor;
 using cells::SequenceLayout;
+
+bool is_activation(Op op) {
+  return op == Op::sigmoid || op == Op::tanh || op == Op::relu || op == Op::identity;
+}
 
 template <typename S>
 class LangCell final : public cells::Cell<S> {
@@ -43,7 +53,13 @@ class LangCell final : public cells::Cell<S> {
   using CMap = Eigen::Map<const Matrix<S>>;
   using MMap = Eigen::Map<Matrix<S>>;
   using PMap = Eigen::Map<const Matrix<S>>;
-  struct Group;  // see the members
+
+  // The terms of a sum, by how they are evaluated (positions into Node::args).
+  struct SumPlan {
+    int seed = -1;          // a static sum precomputed in this sum's buffer (coefficient 1)
+    std::vector<int> gemm;  // fused W(.)
+    std::vector<int> ew;    // element-wise: fused biases first, then diag, inlined a * b, nodes
+  };
 
  public:
   LangCell(std::shared_ptr<const Program> program, Index input, Index hidden)
@@ -66,17 +82,59 @@ class LangCell final : public cells::Cell<S> {
       for (int a : nd.args) ++uses_[static_cast<std::size_t>(a)];
     }
     for (int o : p_->outputs) ++uses_[static_cast<std::size_t>(o)];
+    plans_.resize(N);
+    inline_in_.assign(N, -1);
+    computed_by_.assign(N, -1);
+    sum_of_.assign(N, -1);
+    vroot_.resize(N);
+    groot_.resize(N);
     for (std::size_t k = 0; k < N; ++k) {
+      vroot_[k] = groot_[k] = static_cast<int>(k);
       const Node& nd = p_->nodes[k];
       if (nd.op != Op::sum) continue;
+      SumPlan& plan = plans_[k];
+      std::vector<int> biases, others;
       for (std::size_t i = 0; i < nd.args.size(); ++i) {
         const auto a = static_cast<std::size_t>(nd.args[i]);
-        const Op op = p_->nodes[a].op;
-        if (uses_[a] == 1 && (op == Op::weight || op == Op::diag || op == Op::bias)) {
+        const Node& t = p_->nodes[a];
+        const int pos = static_cast<int>(i);
+        if (uses_[a] == 1 && (t.op == Op::weight || t.op == Op::diag || t.op == Op::bias)) {
           owner_[a] = static_cast<int>(k);
           owner_coef_[a] = nd.coef[i];
+          (t.op == Op::weight ? plan.gemm : t.op == Op::bias ? biases : others).push_back(pos);
+        } else if (nd.dynamic && uses_[a] == 1 && t.op == Op::sum && !t.dynamic &&
+                   nd.coef[i] == 1 && plan.seed < 0) {
+          // Its backward does not read its own value, which the per-step terms overwrite.
+          plan.seed = pos;
+          vroot_[a] = groot_[a] = static_cast<int>(k);
+        } else if (nd.dynamic && uses_[a] == 1 && t.op == Op::mul) {
+          inline_in_[a] = static_cast<int>(k);
+          others.push_back(pos);
+        } else {
+          others.push_back(pos);
         }
       }
+      plan.ew = biases;
+      plan.ew.insert(plan.ew.end(), others.begin(), others.end());
+    }
+    for (std::size_t k = 0; k < N; ++k) {
+      const Node& nd = p_->nodes[k];
+      if (!nd.dynamic || !is_activation(nd.op)) continue;
+      const int s = nd.args[0];
+      if (node(s).op == Op::sum && uses_[static_cast<std::size_t>(s)] == 1) {
+        computed_by_[static_cast<std::size_t>(s)] = static_cast<int>(k);
+        sum_of_[k] = s;
+      }
+    }
+    // Value buffers follow the chain seed -> sum -> activation; a seed's gradient is its sum's.
+    for (std::size_t k = 0; k < N; ++k) {
+      int r = vroot_[k];
+      while (r != vroot_[static_cast<std::size_t>(r)] ||
+             computed_by_[static_cast<std::size_t>(r)] >= 0)
+        r = computed_by_[static_cast<std::size_t>(r)] >= 0
+                ? computed_by_[static_cast<std::size_t>(r)]
+                : vroot_[static_cast<std::size_t>(r)];
+      vroot_[k] = r;
     }
     // needs_[dx][k]: node k's gradient is needed (it leads to a parameter or a state).
     for (int with_dx = 0; with_dx < 2; ++with_dx) {
@@ -90,33 +148,15 @@ class LangCell final : public cells::Cell<S> {
       for (std::size_t k = 0; k < N; ++k)
         for (int a : p_->nodes[k].args) need[k] = need[k] || need[static_cast<std::size_t>(a)];
     }
+    per_step_.assign(N, 0);
     for (std::size_t k = 0; k < N; ++k) {
       const Node& nd = p_->nodes[k];
+      if (nd.op == Op::weight) per_step_[k] = owner_[k] >= 0 ? node(owner_[k]).dynamic : nd.dynamic;
       if (nd.op == Op::constant || nd.op == Op::input || nd.op == Op::state) continue;
-      if (owner_[k] >= 0) continue;
+      if (owner_[k] >= 0 || inline_in_[k] >= 0 || computed_by_[k] >= 0) continue;
       (nd.dynamic ? dynamic_ : static_).push_back(static_cast<int>(k));
     }
-    // Groups: fused, state-dependent projections with the same source, in node order.
-    group_of_.assign(N, -1);
-    slot_.assign(N, 0);
-    std::map<int, std::vector<int>> by_source;
-    for (std::size_t k = 0; k < N; ++k) {
-      const Node& nd = p_->nodes[k];
-      if (nd.op == Op::weight && owner_[k] >= 0 && nd.dynamic)
-        by_source[nd.args[0]].push_back(static_cast<int>(k));
-    }
-    for (const auto& [source, members] : by_source) {
-      if (members.size() < 2) continue;
-      Group g;
-      g.source = source;
-      g.members = members;
-      g.cols = rows_[static_cast<std::size_t>(source)];
-      for (std::size_t i = 0; i < members.size(); ++i) {
-        group_of_[static_cast<std::size_t>(members[i])] = static_cast<int>(groups_.size());
-        slot_[static_cast<std::size_t>(members[i])] = static_cast<Index>(i) * hidden;
-      }
-      groups_.push_back(std::move(g));
-    }
+    packed_.resize(N);
     val_.resize(N);
     grad_.resize(N);
   }
@@ -140,15 +180,16 @@ class LangCell final : public cells::Cell<S> {
     cells::reset_state(initial, state_count(), H, B, state_);
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
       const Op op = p_->nodes[k].op;
-      if (op == Op::constant || op == Op::input || owner_[k] >= 0) continue;
+      if (op == Op::constant || op == Op::input || owner_[k] >= 0 || inline_in_[k] >= 0 ||
+          vroot_[k] != static_cast<int>(k))
+        continue;
       val_[k].resize(rows_[k], C);
     }
-    load_groups(theta);
-    for (auto& g : groups_) g.out.resize(static_cast<Index>(g.members.size()) * H, B);
+    for (std::size_t k = 0; k < p_->nodes.size(); ++k)
+      if (per_step_[k]) pack(theta, static_cast<int>(k), false, B);
     for (int k : static_) eval(theta, k, 0, C);
     for (Index t = 0; t < T; ++t) {
       const Index n = seq.active(t), c0 = t * B;
-      for (auto& g : groups_) g.ready = false;
       for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
         const Node& nd = p_->nodes[k];
         if (nd.op == Op::state)
@@ -181,36 +222,26 @@ class LangCell final : public cells::Cell<S> {
     written_.assign(p_->nodes.size(), 0);
     zero_.clear();
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
-      if (!(*need_)[k] || owner_[k] >= 0 || p_->nodes[k].op == Op::constant) {
+      if (!(*need_)[k] || owner_[k] >= 0 || inline_in_[k] >= 0 || p_->nodes[k].op == Op::constant ||
+          groot_[k] != static_cast<int>(k))
         continue;
-      }
       grad_[k].resize(rows_[k], C);
       zero_.push_back(static_cast<int>(k));
     }
+    for (std::size_t k = 0; k < p_->nodes.size(); ++k)
+      if (per_step_[k] && needs(node(static_cast<int>(k)).args[0]))
+        pack(theta, static_cast<int>(k), true, B);
     carry_.resize(state_.size());
     for (auto& c : carry_) c.setZero(H, B);
-    load_groups(theta);
-    for (auto& g : groups_) {
-      g.grad.resize(static_cast<Index>(g.members.size()) * H, C);
-      g.slot_written.assign(g.members.size(), 0);
-    }
     const int h_node = p_->outputs[0];
     for (Index t = T - 1; t >= 0; --t) {
       const Index n = seq.active(t), c0 = t * B;
       std::fill(written_.begin(), written_.end(), 0);
-      for (auto& g : groups_) {
-        std::fill(g.slot_written.begin(), g.slot_written.end(), 0);
-        g.fixed = false;
-      }
       if (needs(h_node)) put(h_node, c0, n, dh_out.middleCols(c0, n));
       for (std::size_t s = 0; s < carry_.size(); ++s)
         if (needs(p_->outputs[s])) put(p_->outputs[s], c0, n, carry_[s].leftCols(n));
-      for (auto it = dynamic_.rbegin(); it != dynamic_.rend(); ++it) {
-        flush_groups(*it, c0, n, B);  // its consumers are done: complete its gradient first
-        backprop(theta, *it, c0, n);
-      }
-      flush_groups(-1, c0, n, B);  // groups whose source is a state
-      for (int k : zero_) {        // blocks nobody wrote, and padded columns, are zero
+      for (auto it = dynamic_.rbegin(); it != dynamic_.rend(); ++it) backprop(theta, *it, c0, n);
+      for (int k : zero_) {  // blocks nobody wrote, and padded columns, are zero
         const auto r = rows_[static_cast<std::size_t>(k)];
         S* block = grad_[static_cast<std::size_t>(k)].data() + c0 * r;
         if (!written_[static_cast<std::size_t>(k)])
@@ -218,7 +249,6 @@ class LangCell final : public cells::Cell<S> {
         else if (n < B)
           std::fill_n(block + n * r, r * (B - n), S(0));
       }
-      for (auto& g : groups_) fix_group(g, c0, n, B);
       for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
         const Node& nd = p_->nodes[k];
         if (nd.op == Op::state)
@@ -228,19 +258,10 @@ class LangCell final : public cells::Cell<S> {
     accumulate_all_ = true;  // every buffer is initialised now
     for (auto it = static_.rbegin(); it != static_.rend(); ++it) backprop(theta, *it, 0, C);
 
-    // Parameter gradients: one product or reduction over all steps per tensor, one
-    // product per group of stacked projections.
-    for (auto& g : groups_) {
-      g.dw.noalias() = g.grad * value(g.source, 0, C).transpose();
-      for (std::size_t i = 0; i < g.members.size(); ++i) {
-        const auto& tensor = tensors_[static_cast<std::size_t>(node(g.members[i]).param)];
-        Eigen::Map<Matrix<S>>(dtheta.data() + tensor.offset, tensor.rows, tensor.cols) =
-            g.dw.middleRows(static_cast<Index>(i) * H, H);
-      }
-    }
+    // Parameter gradients: one product or reduction over all steps per tensor.
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
       const Node& nd = p_->nodes[k];
-      if (nd.param < 0 || group_of_[k] >= 0) continue;
+      if (nd.param < 0) continue;
       const auto& tensor = tensors_[static_cast<std::size_t>(nd.param)];
       Eigen::Map<Matrix<S>> d(dtheta.data() + tensor.offset, tensor.rows, tensor.cols);
       const int g_node = owner_[k] >= 0 ? owner_[k] : static_cast<int>(k);
@@ -280,54 +301,42 @@ class LangCell final : public cells::Cell<S> {
     const auto& t = tensors_[static_cast<std::size_t>(p)];
     return PMap(theta.data() + t.offset, t.rows, t.cols);
   }
+  // Views of node k's value or gradient block, in the buffer it shares (vroot_, groot_).
   CMap value(int k, Index c0, Index n) const {
     const auto r = rows_[static_cast<std::size_t>(k)];
     if (k == input_node_) return CMap(x_ + c0 * r, r, n);
-    return CMap(val_[static_cast<std::size_t>(k)].data() + c0 * r, r, n);
+    return CMap(val_[static_cast<std::size_t>(vroot_[static_cast<std::size_t>(k)])].data() + c0 * r,
+                r, n);
   }
   MMap out(int k, Index c0, Index n) {
     const auto r = rows_[static_cast<std::size_t>(k)];
-    return MMap(val_[static_cast<std::size_t>(k)].data() + c0 * r, r, n);
+    return MMap(val_[static_cast<std::size_t>(vroot_[static_cast<std::size_t>(k)])].data() + c0 * r,
+                r, n);
   }
   MMap gout(int k, Index c0, Index n) {
     const auto r = rows_[static_cast<std::size_t>(k)];
-    return MMap(grad_[static_cast<std::size_t>(k)].data() + c0 * r, r, n);
+    return MMap(
+        grad_[static_cast<std::size_t>(groot_[static_cast<std::size_t>(k)])].data() + c0 * r, r, n);
   }
   CMap gview(int k, Index c0, Index n) const {
     const auto r = rows_[static_cast<std::size_t>(k)];
-    return CMap(grad_[static_cast<std::size_t>(k)].data() + c0 * r, r, n);
+    return CMap(
+        grad_[static_cast<std::size_t>(groot_[static_cast<std::size_t>(k)])].data() + c0 * r, r, n);
   }
 
-  // Copies each group's weights into its stacked matrix (rows in member order).
-  void load_groups(const ConstVectorRef<S>& theta) {
-    const Index H = this->hidden_size();
-    for (auto& g : groups_) {
-      g.w.resize(static_cast<Index>(g.members.size()) * H, g.cols);
-      for (std::size_t i = 0; i < g.members.size(); ++i)
-        g.w.middleRows(static_cast<Index>(i) * H, H) = param(theta, node(g.members[i]).param);
+  // Packs the weight of per-step projection k, times its coefficient in the sum that owns
+  // it: forward W, backward W^T (for the gradient of its argument).
+  void pack(const ConstVectorRef<S>& theta, int k, bool transposed, Index B) {
+    const auto w = param(theta, node(k).param);
+    const double c =
+        owner_[static_cast<std::size_t>(k)] >= 0 ? owner_coef_[static_cast<std::size_t>(k)] : 1.0;
+    auto& packed = packed_[static_cast<std::size_t>(k)];
+    if (c == 1) {
+      transposed ? packed.pack_transposed(w, B) : packed.pack(w, B);
+    } else {
+      scaled_ = static_cast<S>(c) * w;
+      transposed ? packed.pack_transposed(scaled_, B) : packed.pack(scaled_, B);
     }
-  }
-
-  // Adds W_stacked^T * (stacked consumer gradients) of this step to the gradient of the
-  // source of every group whose source is `source` (-1: every group whose source is not a
-  // per-step node, i.e. a state).
-  void flush_groups(int source, Index c0, Index n, Index B) {
-    for (auto& g : groups_) {
-      const bool match = source >= 0 ? g.source == source : node(g.source).op == Op::state;
-      if (!match || !needs(g.source)) continue;
-      fix_group(g, c0, n, B);
-      put_product(g.source, c0, n, g.w.transpose() * g.grad.middleCols(c0, n));
-    }
-  }
-
-  // Zeroes the slots of this step that no consumer wrote, and the padded columns.
-  void fix_group(Group& g, Index c0, Index n, Index B) {
-    if (g.fixed) return;
-    g.fixed = true;
-    const Index H = this->hidden_size();
-    for (std::size_t i = 0; i < g.members.size(); ++i)
-      if (!g.slot_written[i]) g.grad.block(static_cast<Index>(i) * H, c0, H, B).setZero();
-    if (n < B) g.grad.middleCols(c0 + n, B - n).setZero();
   }
 
   // A contribution to node a's gradient block of this step: the first one assigns (the
@@ -363,102 +372,162 @@ class LangCell final : public cells::Cell<S> {
     else
       m.array() += e;
   }
+  // Adds c * p .* g to node a's gradient block, column by column (see eval_term).
+  void put_diag(int a, Index c0, Index n, const CMap& g, const PMap& p, S c) {
+    auto m = gout(a, c0, n);
+    const auto pc = p.col(0).array();
+    if (first_write(a))
+      for (Index j = 0; j < n; ++j) m.col(j).array() = g.col(j).array() * pc * c;
+    else
+      for (Index j = 0; j < n; ++j) m.col(j).array() += g.col(j).array() * pc * c;
+  }
+  // Adds the packed (W^T) times g to node a's gradient block.
+  void put_packed(int a, Index c0, Index n, cells::PackedLhs<S>& packed, const CMap& g) {
+    auto m = gout(a, c0, n);
+    if (first_write(a)) m.setZero();
+    packed.multiply_add(g, m);
+  }
+
+  // o = act(e), element-wise (o is an array view).
+  template <typename O, typename E>
+  static void store(O&& o, const E& e, Op act) {
+    switch (act) {
+      case Op::sigmoid:
+        o = e.logistic();
+        return;
+      case Op::tanh:
+        o = e.tanh();
+        return;
+      case Op::relu:
+        o = e.max(S(0));
+        return;
+      default:
+        o = e;
+    }
+  }
+  // o = act((o if add) + e + offset): one pass.
+  template <typename O, typename E>
+  static void store_term(O&& o, const E& e, bool add, Op act, S offset) {
+    if (add)
+      store(o, o + e + offset, act);
+    else
+      store(o, e + offset, act);
+  }
 
   void eval(const ConstVectorRef<S>& theta, int k, Index c0, Index n) {
     const Node& nd = node(k);
     auto o = out(k, c0, n);
+    if (const int s = sum_of_[static_cast<std::size_t>(k)]; s >= 0) {
+      eval_sum(theta, s, o, c0, n, nd.op);
+      return;
+    }
     switch (nd.op) {
       case Op::bias:
         o.colwise() = param(theta, nd.param).col(0);
         return;
       case Op::weight:
-        o.noalias() = param(theta, nd.param) * value(nd.args[0], c0, n);
+        if (per_step_[static_cast<std::size_t>(k)]) {
+          o.setZero();
+          packed_[static_cast<std::size_t>(k)].multiply_add(value(nd.args[0], c0, n), o);
+        } else {
+          o.noalias() = param(theta, nd.param) * value(nd.args[0], c0, n);
+        }
         return;
-      case Op::diag:
-        o.array() =
-            value(nd.args[0], c0, n).array().colwise() * param(theta, nd.param).col(0).array();
+      case Op::diag: {  // column by column, see eval_term
+        const auto v = value(nd.args[0], c0, n);
+        const auto p = param(theta, nd.param).col(0).array();
+        for (Index j = 0; j < n; ++j) o.col(j).array() = v.col(j).array() * p;
         return;
+      }
       case Op::sum:
-        eval_sum(theta, nd, o, c0, n);
+        eval_sum(theta, k, o, c0, n, Op::identity);
         return;
       case Op::mul:
         o.array() = value(nd.args[0], c0, n).array() * value(nd.args[1], c0, n).array();
         return;
       case Op::sigmoid:
-        o.array() = (S(1) + (-value(nd.args[0], c0, n).array()).exp()).inverse();
-        return;
       case Op::tanh:
-        o.array() = value(nd.args[0], c0, n).array().tanh();
-        return;
       case Op::relu:
-        o.array() = value(nd.args[0], c0, n).array().max(S(0));
-        return;
       case Op::identity:
-        o = value(nd.args[0], c0, n);
+        store(o.array(), value(nd.args[0], c0, n).array(), nd.op);
         return;
       default:
         return;
     }
   }
 
-  void eval_sum(const ConstVectorRef<S>& theta, const Node& nd, MMap& o, Index c0, Index n) {
-    bool init = false;
-    // Fused projections first, so that the first GEMM initialises the buffer.
-    for (std::size_t i = 0; i < nd.args.size(); ++i) {
-      const int a = nd.args[i];
-      if (owner_[static_cast<std::size_t>(a)] < 0 || node(a).op != Op::weight) continue;
-      const S c = static_cast<S>(nd.coef[i]);
-      if (const int gi = group_of_[static_cast<std::size_t>(a)]; gi >= 0) {
-        Group& g = groups_[static_cast<std::size_t>(gi)];
-        if (!g.ready) {  // the group's one GEMM of this step
-          g.out.leftCols(n).noalias() = g.w * value(g.source, c0, n);
-          g.ready = true;
-        }
-        const auto y = g.out.block(slot_[static_cast<std::size_t>(a)], 0, this->hidden_size(), n);
-        if (init)
-          o += c * y;
-        else
-          o = c * y;
-        init = true;
+  // Sum k into o, then the activation act (Op::identity: none). Per step, the fused
+  // projections accumulate into o (PackedLhs only adds), so o is initialised first: by
+  // the seed (precomputed for all steps), else by the first element-wise term, else zeros.
+  // The last element-wise term, the offset and act share one pass.
+  void eval_sum(const ConstVectorRef<S>& theta, int k, MMap& o, Index c0, Index n, Op act) {
+    const Node& nd = node(k);
+    const SumPlan& plan = plans_[static_cast<std::size_t>(k)];
+    bool init = plan.seed >= 0;
+    std::size_t e = 0;
+    if (nd.dynamic && !init && !plan.gemm.empty()) {
+      if (!plan.ew.empty())
+        eval_term(theta, nd, plan.ew[e++], o, c0, n, false, Op::identity, S(0));
+      else
+        o.setZero();
+      init = true;
+    }
+    for (int i : plan.gemm) {
+      const int a = nd.args[static_cast<std::size_t>(i)];
+      const auto v = value(node(a).args[0], c0, n);
+      if (nd.dynamic) {
+        packed_[static_cast<std::size_t>(a)].multiply_add(v, o);
         continue;
       }
+      const S c = static_cast<S>(nd.coef[static_cast<std::size_t>(i)]);
       const auto W = param(theta, node(a).param);
-      const auto v = value(node(a).args[0], c0, n);
       if (init)
         o.noalias() += c * W * v;
       else
         o.noalias() = c * W * v;
       init = true;
     }
-    for (std::size_t i = 0; i < nd.args.size(); ++i) {
-      const int a = nd.args[i];
-      const S c = static_cast<S>(nd.coef[i]);
-      const bool fused = owner_[static_cast<std::size_t>(a)] >= 0;
-      const Op op = node(a).op;
-      if (fused && op == Op::weight) continue;
-      if (fused && op == Op::bias) {
-        const auto b = param(theta, node(a).param).col(0);
-        if (init)
-          o.colwise() += c * b;
-        else
-          o.colwise() = c * b;
-      } else if (fused && op == Op::diag) {
-        const auto p = param(theta, node(a).param).col(0);
-        const auto v = value(node(a).args[0], c0, n);
-        if (init)
-          o.array() += (v.array().colwise() * p.array()) * c;
-        else
-          o.array() = (v.array().colwise() * p.array()) * c;
-      } else {
-        const auto v = value(a, c0, n);
-        if (init)
-          o += c * v;
-        else
-          o = c * v;
-      }
+    const S offset = static_cast<S>(nd.value);
+    bool done = act == Op::identity && offset == 0;
+    for (; e < plan.ew.size(); ++e) {
+      const bool last = e + 1 == plan.ew.size();
+      const bool merged = eval_term(theta, nd, plan.ew[e], o, c0, n, init,
+                                    last ? act : Op::identity, last ? offset : S(0));
+      done = done || (last && merged);
       init = true;
     }
-    if (nd.value != 0) o.array() += static_cast<S>(nd.value);
+    if (!done) store(o.array(), o.array() + offset, act);
+  }
+
+  // Element-wise term i of sum nd: o = act((o if add) + term + offset). Returns false
+  // for a fused bias, which is added on its own (act and offset not applied).
+  bool eval_term(const ConstVectorRef<S>& theta, const Node& nd, int i, MMap& o, Index c0, Index n,
+                 bool add, Op act, S offset) {
+    const int a = nd.args[static_cast<std::size_t>(i)];
+    const S c = static_cast<S>(nd.coef[static_cast<std::size_t>(i)]);
+    const Node& t = node(a);
+    if (owner_[static_cast<std::size_t>(a)] >= 0 && t.op == Op::bias) {
+      const auto b = param(theta, t.param).col(0);
+      if (add)
+        o.colwise() += c * b;
+      else
+        o.colwise() = c * b;
+      return false;
+    }
+    if (owner_[static_cast<std::size_t>(a)] >= 0) {  // diag
+      // Column by column: colwise() * p would be a Replicate with a run-time factor, which
+      // Eigen evaluates coefficient by coefficient with a modulo.
+      const auto p = param(theta, t.param).col(0).array();
+      const auto v = value(t.args[0], c0, n);
+      for (Index j = 0; j < n; ++j)
+        store_term(o.col(j).array(), v.col(j).array() * p * c, add, act, offset);
+    } else if (inline_in_[static_cast<std::size_t>(a)] >= 0) {
+      store_term(o.array(), value(t.args[0], c0, n).array() * value(t.args[1], c0, n).array() * c,
+                 add, act, offset);
+    } else {
+      store_term(o.array(), value(a, c0, n).array() * c, add, act, offset);
+    }
+    return true;
   }
 
   void backprop(const ConstVectorRef<S>& theta, int k, Index c0, Index n) {
@@ -467,55 +536,30 @@ class LangCell final : public cells::Cell<S> {
     if (!accumulate_all_ && !written_[static_cast<std::size_t>(k)]) return;
     const Node& nd = node(k);
     const CMap g = gview(k, c0, n);
-    auto arg_needs = [&](int a) { return needs(a); };
     switch (nd.op) {
       case Op::weight:
-        if (arg_needs(nd.args[0]))
+        if (!needs(nd.args[0])) return;
+        if (per_step_[static_cast<std::size_t>(k)])
+          put_packed(nd.args[0], c0, n, packed_[static_cast<std::size_t>(k)], g);
+        else
           put_product(nd.args[0], c0, n, param(theta, nd.param).transpose() * g);
         return;
       case Op::diag:
-        if (arg_needs(nd.args[0]))
-          put_array(nd.args[0], c0, n, g.array().colwise() * param(theta, nd.param).col(0).array());
+        if (needs(nd.args[0])) put_diag(nd.args[0], c0, n, g, param(theta, nd.param), S(1));
         return;
       case Op::sum:
-        for (std::size_t i = 0; i < nd.args.size(); ++i) {
-          const int a = nd.args[i];
-          const S c = static_cast<S>(nd.coef[i]);
-          if (const int gi = group_of_[static_cast<std::size_t>(a)]; gi >= 0) {
-            // Always kept: the group's weight gradient needs it even if the source's
-            // gradient is not needed.
-            Group& grp = groups_[static_cast<std::size_t>(gi)];
-            const Index slot = slot_[static_cast<std::size_t>(a)];
-            grp.grad.block(slot, c0, this->hidden_size(), n) = c * g;
-            grp.slot_written[static_cast<std::size_t>(slot / this->hidden_size())] = 1;
-            continue;
-          }
-          if (owner_[static_cast<std::size_t>(a)] >= 0) {
-            const Node& t = node(a);
-            if (t.op == Op::bias || !arg_needs(t.args[0])) continue;
-            if (t.op == Op::weight)
-              put_product(t.args[0], c0, n, (c * param(theta, t.param).transpose()) * g);
-            else
-              put_array(t.args[0], c0, n,
-                        (g.array().colwise() * param(theta, t.param).col(0).array()) * c);
-          } else if (arg_needs(a)) {
-            if (c == S(1))
-              put(a, c0, n, g);
-            else
-              put(a, c0, n, c * g);
-          }
-        }
+        backprop_sum(theta, k, g, c0, n);
         return;
       case Op::mul: {
         const int a = nd.args[0], b = nd.args[1];
-        if (arg_needs(a)) put_array(a, c0, n, g.array() * value(b, c0, n).array());
-        if (arg_needs(b)) put_array(b, c0, n, g.array() * value(a, c0, n).array());
+        if (needs(a)) put_array(a, c0, n, g.array() * value(b, c0, n).array());
+        if (needs(b)) put_array(b, c0, n, g.array() * value(a, c0, n).array());
         return;
       }
       default:
         break;
     }
-    if (nd.args.empty() || !arg_needs(nd.args[0])) return;
+    if (nd.args.empty() || !needs(nd.args[0])) return;
     const auto y = value(k, c0, n).array();
     const int a = nd.args[0];
     switch (nd.op) {
@@ -534,30 +578,53 @@ class LangCell final : public cells::Cell<S> {
       default:
         break;
     }
+    // The sum this activation computes is not in the node lists: its gradient is complete.
+    if (sum_of_[static_cast<std::size_t>(k)] == a) backprop(theta, a, c0, n);
   }
 
-  // Fused state-dependent projections sharing a source (see the file comment).
-  struct Group {
-    int source = -1;
-    std::vector<int> members;        // weight nodes, in node order
-    Index cols = 0;                  // the source's rows
-    Matrix<S> w;                     // stacked weights: members.size() * H x cols
-    Matrix<S> out;                   // this step's projections: members.size() * H x B
-    Matrix<S> grad;                  // consumers' gradients (times their coefficients), all steps
-    Matrix<S> dw;                    // stacked weight gradient
-    bool ready = false;              // out holds this step's projections
-    std::vector<char> slot_written;  // backward: this step's slot was written
-    bool fixed = false;              // backward: this step's unwritten slots are zeroed
-  };
+  void backprop_sum(const ConstVectorRef<S>& theta, int k, const CMap& g, Index c0, Index n) {
+    const Node& nd = node(k);
+    const SumPlan& plan = plans_[static_cast<std::size_t>(k)];
+    for (std::size_t i = 0; i < nd.args.size(); ++i) {
+      if (static_cast<int>(i) == plan.seed) continue;  // its gradient is this sum's
+      const int a = nd.args[i];
+      const S c = static_cast<S>(nd.coef[i]);
+      const Node& t = node(a);
+      if (owner_[static_cast<std::size_t>(a)] == k) {
+        if (t.op == Op::bias || !needs(t.args[0])) continue;
+        if (t.op == Op::diag)
+          put_diag(t.args[0], c0, n, g, param(theta, t.param), c);
+        else if (per_step_[static_cast<std::size_t>(a)])
+          put_packed(t.args[0], c0, n, packed_[static_cast<std::size_t>(a)], g);
+        else
+          put_product(t.args[0], c0, n, (c * param(theta, t.param).transpose()) * g);
+      } else if (inline_in_[static_cast<std::size_t>(a)] == k) {
+        const int u = t.args[0], v = t.args[1];
+        if (needs(u)) put_array(u, c0, n, g.array() * value(v, c0, n).array() * c);
+        if (needs(v)) put_array(v, c0, n, g.array() * value(u, c0, n).array() * c);
+      } else if (needs(a)) {
+        if (c == S(1))
+          put(a, c0, n, g);
+        else
+          put(a, c0, n, c * g);
+      }
+    }
+  }
 
   std::shared_ptr<const Program> p_;
-  std::vector<Group> groups_;
-  std::vector<int> group_of_;  // node -> its group, or -1
-  std::vector<Index> slot_;    // node -> first row of its block in the group
   std::vector<ParamTensor> tensors_;
   std::vector<Index> rows_;
-  std::vector<int> uses_, owner_;
+  std::vector<int> uses_;
+  std::vector<int> owner_;  // weight/diag/bias fused into this sum, or -1
   std::vector<double> owner_coef_;
+  std::vector<SumPlan> plans_;               // per sum node
+  std::vector<int> inline_in_;               // a * b evaluated inside this sum, or -1
+  std::vector<int> computed_by_;             // sum computed by this activation, or -1
+  std::vector<int> sum_of_;                  // activation: the sum it computes, or -1
+  std::vector<int> vroot_, groot_;           // the node whose value / gradient buffer k uses
+  std::vector<char> per_step_;               // weight evaluated in the step loop (packed)
+  std::vector<cells::PackedLhs<S>> packed_;  // per weight node: W forward, W^T backward
+  Matrix<S> scaled_;                         // a weight times its coefficient, for packing
   std::vector<char> needs_[2];
   const std::vector<char>* need_ = nullptr;
   std::vector<int> static_, dynamic_;
