@@ -37,17 +37,20 @@ def _group_values(runs, table, metric, top_fraction, include_timeout):
 
 def box_plots(runs: pd.DataFrame, metric: str = "test_metric", baseline: str | None = None,
               top_fraction: float = 0.1, alpha: float = 0.05, include_timeout: bool = False,
-              table: pd.DataFrame | None = None, show_params: bool = True):
+              table: pd.DataFrame | None = None, show_params: bool = True,
+              sharey: bool = True):
     """Two panels, all trials and the top fraction by validation score, one box per cell in
     the report's order (baseline first). Boxes span the quartiles, whiskers the full range,
     a red dot marks the mean and a red line the median; cells whose Welch test against the
     baseline is significant (raw p < alpha, the paper's rule) are blue and thick-lined.
-    Grey bars (right axis) show the mean parameter count, as in the paper's histogram."""
+    Grey bars (right axis) show the mean parameter count, as in the paper's histogram.
+    sharey=False gives each panel its own scale (the top runs often span a far narrower
+    range than all trials)."""
     if table is None:
         table = compare(runs, metric, baseline, top_fraction, alpha, include_timeout)
     groups = _group_values(runs, table, metric, top_fraction, include_timeout)
     cells = list(table["cell"])
-    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.6 * len(cells) + 2), 4.5), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.6 * len(cells) + 2), 4.5), sharey=sharey)
     titles = ("all trials", f"top {top_fraction:.0%} by validation")
     for gi, (ax, g) in enumerate(zip(axes, ("all", "top"))):
         data = [v[gi] if len(v[gi]) else [np.nan] for v in groups]

@@ -133,6 +133,36 @@ def exercise(cluster_dir, work, env):
     assert_same_metrics(local, merged, "local --jobs 2 vs SLURM array merged")
 
 
+# A paper reproduction spec from experiments/, unchanged: only --set scales it down (the
+# same overrides go to the array and to the local run). It runs from the repository root,
+# where its file: cells resolve, and mixes fused and cell-language cells.
+PAPER_SPEC = "experiments/jozefowicz2015-arithmetic.ini"
+PAPER_SETS = ["search=random", "trials=1", "fixed.hidden=8", "fixed.embed=8",
+              "fixed.max_epochs=1", "task.digits=2", "task.n_train=40", "task.n_valid=20",
+              "task.n_test=20"]
+
+
+def exercise_paper_spec(cluster_dir, work, env):
+    job_dir = os.path.join(work, "paper")
+    merged = os.path.join(work, "paper-merged.h5")
+    sets = [a for s in PAPER_SETS for a in ("--set", s)]
+    p = run("slurm", PAPER_SPEC, "--shards", "2", "--out-dir", job_dir, "--cpus-per-task", "1",
+            *sets, "--set", f"out={merged}", "--submit", cwd=SOURCE_DIR, env=env)
+    m = re.search(r"submitted array job (\d+) and merge job (\d+)", p.stdout)
+    assert m, f"no job ids in the output of cellzoo slurm:\n{p.stdout}"
+    wait_for_jobs(env, [m.group(1), m.group(2)], cluster_dir, job_dir)
+    if job_states(env, m.group(1)) != ["COMPLETED"] * 2 or \
+            job_states(env, m.group(2)) != ["COMPLETED"]:
+        dump_logs(cluster_dir, job_dir)
+        raise AssertionError(f"{PAPER_SPEC}: jobs did not complete")
+    rows = runs_by_id(merged)
+    assert sorted(rows) == list(range(12)), f"{PAPER_SPEC}: merged run ids {sorted(rows)}"
+    local = os.path.join(work, "paper-local.h5")
+    run("sweep", PAPER_SPEC, *sets, "--jobs", "2", "--out", local, cwd=SOURCE_DIR)
+    assert_same_metrics(local, merged, f"{PAPER_SPEC}: local vs SLURM array merged")
+    print(f"ok: {PAPER_SPEC} unchanged over a 2-task array == local (12 runs)", flush=True)
+
+
 def leftovers(cluster_dir):
     """Live processes whose command line names the cluster directory (zombies have none)."""
     p = subprocess.run(["pgrep", "-a", "-f", cluster_dir], capture_output=True, text=True)
@@ -157,6 +187,7 @@ def main():
         env = dict(os.environ, SLURM_CONF=m.group(1))
         slurm_local("status", cluster_dir)
         exercise(cluster_dir, work, env)
+        exercise_paper_spec(cluster_dir, work, env)
         ok = True
     finally:
         stopped = slurm_local("stop", cluster_dir, check=False)

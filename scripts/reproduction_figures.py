@@ -1,0 +1,192 @@
+"""The Python half of scripts/reproduce: fANOVA importance and Greff-style figures for the
+reduced-scale reproductions, and the comparison with the papers' published numbers.
+
+    python3 scripts/reproduction_figures.py --results results --out results/reports [NAME...]
+
+Reads results/<NAME>-reduced.h5 for each experiment NAME given (all when none) and writes
+next to the `cellzoo report` tables in results/reports/:
+  greff2015-jsb-importance.txt   fANOVA variance fractions (Greff Fig. 5), all cells pooled
+                                 and vanilla alone
+  greff2015-jsb-boxplots.png     Greff Fig. 3 (all trials and the top 10 %)
+  greff2015-jsb-marginals.png    Greff Fig. 4 style: test NLL against each hyperparameter (pooled)
+  jozefowicz2015-table1.md       each cell's best test accuracy next to the paper's Table 1
+  long-range*.png, long-range*-summary.txt   the test metric against the length, per cell
+Experiments whose file does not exist are skipped with a note.
+"""
+import argparse
+import os
+import sys
+
+try:
+    import matplotlib
+    import numpy as np
+    import pandas as pd
+except ImportError as e:
+    sys.exit(f"{sys.executable} cannot import the analysis packages ({e}); "
+             "Debian: sudo apt-get install -y python3-pandas python3-matplotlib python3-h5py")
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cellzoo_analysis import compare, importance, load_runs, plots  # noqa: E402
+
+ALL = ["greff2015-jsb", "jozefowicz2015-arithmetic", "jozefowicz2015-xml", "jozefowicz2015-music",
+       "jozefowicz2015-ptb", "long-range", "long-range-copy"]
+
+# Jozefowicz et al. 2015, Table 1: best accuracy per cell (../shared/docs/papers.md §2.5,
+# digest values). The paper has no music accuracies and no lstm-np rows.
+PAPER_TABLE1 = {
+    "rnn": (0.295, 0.321, 0.0878),
+    "lstm": (0.892, 0.425, 0.0891),
+    "lstm-f": (0.293, 0.234, 0.0881),
+    "lstm-i": (0.751, 0.414, 0.0866),
+    "lstm-o": (0.867, 0.421, 0.0893),
+    "lstm-b": (0.902, 0.444, 0.0895),
+    "gru": (0.896, 0.460, 0.0907),
+    "mut1": (0.921, 0.475, 0.0897),
+    "mut2": (0.897, 0.473, 0.0904),
+    "mut3": (0.907, 0.465, 0.0916),
+}
+PAPER_COLUMN = {"jozefowicz2015-arithmetic": 0, "jozefowicz2015-xml": 1, "jozefowicz2015-ptb": 2}
+
+
+def short_cell(name: str) -> str:
+    """file:experiments/cells/jozefowicz2015/lstm-b.cell -> lstm-b (the paper's names)."""
+    if name.startswith("file:"):
+        return os.path.splitext(os.path.basename(name))[0]
+    return name
+
+
+def greff(runs: pd.DataFrame, out: str) -> None:
+    hp = ["lr", "hidden", "momentum", "input_noise"]
+    lines = ["fANOVA (random forest, main effects and pairwise interactions) of test NLL per",
+             "step on JSB, reduced scale: fraction of the variance of the forest's predictions.",
+             "Greff et al. Fig. 5: the learning rate dominates, then hidden size, input noise",
+             "third, momentum negligible, interactions a small share.", ""]
+    ok = runs[runs["status"].astype(str) == "ok"]
+    # Diverging-but-finite outliers (an NLL in the thousands) would dominate any variance
+    # decomposition; Greff's analysis is over runs that trained. Keep runs below 20 nats.
+    sane = ok[ok["test_metric"] < 20]
+    lines.append(f"runs used: {len(sane)} of {len(runs)} (status ok and test NLL < 20; "
+                 f"{len(ok) - len(sane)} outliers dropped)")
+    for cell in [None, "lstm"]:
+        table = importance(sane, cell=cell, hyperparameters=hp, n_trees=64, seed=0)
+        lines.append("")
+        lines.append(f"{'all nine cells pooled' if cell is None else 'vanilla lstm only'} "
+                     f"({table.attrs['runs']} runs; explained {table.attrs['explained']:.3f})")
+        lines.append(f"  {'term':28s} {'fraction':>8s} {'std':>8s}")
+        for _, r in table.iterrows():
+            if r["fraction"] >= 0.005 or r["kind"] == "main":
+                lines.append(f"  {r['term']:28s} {r['fraction']:8.3f} {r['std']:8.3f}")
+    with open(os.path.join(out, "greff2015-jsb-importance.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+    table = compare(runs, baseline="lstm", top_fraction=0.1)
+    fig = plots.box_plots(runs, baseline="lstm", top_fraction=0.1, table=table, sharey=False)
+    upper = float(np.nanquantile(sane["test_metric"], 0.98))
+    fig.axes[0].set_ylim(float(sane["test_metric"].min()) - 0.1, upper)
+    fig.axes[0].set_title(f"all trials (y clipped at {upper:.1f})")
+    fig.savefig(os.path.join(out, "greff2015-jsb-boxplots.png"), dpi=90)
+    plots.close(fig)
+    fig = plots.marginals(sane, hyperparameters=hp)  # all cells pooled: 20 runs alone are sparse
+    fig.savefig(os.path.join(out, "greff2015-jsb-marginals.png"), dpi=90)
+    plots.close(fig)
+
+
+def jozefowicz(tables: dict, out: str) -> None:
+    tasks = [t for t in ["jozefowicz2015-arithmetic", "jozefowicz2015-xml", "jozefowicz2015-ptb",
+                         "jozefowicz2015-music"] if t in tables]
+    head = "| cell |" + "".join(
+        f" {t.split('-')[1]} cellzoo | {t.split('-')[1]} paper |" if t in PAPER_COLUMN
+        else f" {t.split('-')[1]} cellzoo |" for t in tasks)
+    sep = "|---|" + "".join("---|---|" if t in PAPER_COLUMN else "---|" for t in tasks)
+    lines = ["Each cell's test score (at its best validation epoch) of its run with the best",
+             "validation score, next to Jozefowicz et al. 2015 Table 1 (best accuracy per cell).",
+             "Reduced scale: 20 random settings per cell, small models (docs/reproductions.md).",
+             "Arithmetic, XML, PTB: accuracy (higher is better). Music (Nottingham): NLL per",
+             "time step (lower is better); the paper's music table was not retrieved.", "",
+             head, sep]
+    cells = []
+    for t in tasks:
+        for c in tables[t]["cell"]:
+            if short_cell(c) not in cells:
+                cells.append(short_cell(c))
+    for cell in cells:
+        row = f"| {cell} |"
+        for t in tasks:
+            tab = tables[t]
+            match = tab[tab["cell"].map(short_cell) == cell]
+            mine = float(match["top_mean"].iloc[0]) if len(match) else float("nan")
+            row += f" {mine:.4g} |"
+            if t in PAPER_COLUMN:
+                paper = PAPER_TABLE1.get(cell)
+                row += f" {paper[PAPER_COLUMN[t]]:.4g} |" if paper else " - |"
+        lines.append(row)
+    with open(os.path.join(out, "jozefowicz2015-table1.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def long_range(name: str, runs: pd.DataFrame, out: str) -> None:
+    axis = "task.length" if "task.length" in runs.columns else "task.delay"
+    ok = runs[runs["status"].astype(str) == "ok"]
+    hib = bool(runs.attrs.get("metric_higher_is_better", False))
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    lines = [f"{name}: test {runs.attrs.get('metric', 'metric')} by {axis} and cell "
+             "(best = test score of the run best by validation; median over ok runs)", ""]
+    lines.append(f"{axis:>12s} {'cell':>6s} {'runs':>5s} {'best':>10s} {'median':>10s}")
+    for cell in sorted(set(map(str, runs["cell"]))):
+        xs, best, med = [], [], []
+        for value in sorted(ok[axis].unique()):
+            part = ok[(ok["cell"].astype(str) == cell) & (ok[axis] == value)]
+            if not len(part):
+                continue
+            pick = part.sort_values("valid_metric", ascending=not hib).iloc[0]
+            xs.append(value)
+            best.append(float(pick["test_metric"]))
+            med.append(float(part["test_metric"].median()))
+            lines.append(f"{value:12g} {cell:>6s} {len(part):5d} {best[-1]:10.4g} {med[-1]:10.4g}")
+        ax.plot(xs, best, marker="o", label=f"{cell} (best by validation)")
+        ax.plot(xs, med, marker=".", linestyle=":", color=ax.lines[-1].get_color(),
+                label=f"{cell} (median)")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel(axis)
+    ax.set_ylabel(f"test {runs.attrs.get('metric', '')}")
+    if not hib:
+        ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, f"{name}.png"), dpi=90)
+    plt.close(fig)
+    with open(os.path.join(out, f"{name}-summary.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", default="results")
+    ap.add_argument("--out", default="results/reports")
+    ap.add_argument("names", nargs="*", default=ALL)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    tables = {}
+    for name in args.names or ALL:
+        path = os.path.join(args.results, f"{name}-reduced.h5")
+        if not os.path.exists(path):
+            print(f"skipped {name}: {path} does not exist", file=sys.stderr)
+            continue
+        runs = load_runs(path)
+        if name == "greff2015-jsb":
+            greff(runs, args.out)
+        elif name.startswith("jozefowicz2015-"):
+            # top_fraction 0.01 -> the single best run by validation: its test score.
+            tables[name] = compare(runs, baseline="gru", top_fraction=0.01)
+        else:
+            long_range(name, runs, args.out)
+        print(f"wrote the figures of {name} to {args.out}")
+    if tables:
+        jozefowicz(tables, args.out)
+
+
+if __name__ == "__main__":
+    main()
