@@ -370,12 +370,15 @@ void write_table(std::ostream& out, const Report& r) {
       << " x n) by " << r.ranked_by << "\n";
   if (const auto note = missing_note(r); !note.empty()) out << "note: " << note << "\n";
 
-  char line[512];
-  std::snprintf(line, sizeof line, "\n%-14s %5s %4s %4s %4s %4s\n", "cell", "runs", "ok", "div",
-                "fail", "tmo");
+  char line[2048];
+  // The cell column fits the longest name (file: cells carry their path).
+  int width = 14;
+  for (const auto& c : r.comparison.cells) width = std::max(width, static_cast<int>(c.cell.size()));
+  std::snprintf(line, sizeof line, "\n%-*s %5s %4s %4s %4s %4s\n", width, "cell", "runs", "ok",
+                "div", "fail", "tmo");
   out << line;
   for (const auto& c : r.comparison.cells) {
-    std::snprintf(line, sizeof line, "%-14s %5zu %4zu %4zu %4zu %4zu\n", c.cell.c_str(),
+    std::snprintf(line, sizeof line, "%-*s %5zu %4zu %4zu %4zu %4zu\n", width, c.cell.c_str(),
                   c.counts.total(), c.counts.ok, c.counts.diverged, c.counts.failed,
                   c.counts.timeout);
     out << line;
@@ -385,17 +388,16 @@ void write_table(std::ostream& out, const Report& r) {
         std::pair{"top " + num(o.top_fraction * 100, "%g") + "% by " + r.ranked_by,
                   &CellResult::top}}) {
     out << "\n" << title << "\n";
-    std::snprintf(line, sizeof line,
-                  "%-14s %4s %10s %10s %10s %10s %10s %10s %9s %9s %4s %9s %4s\n", "cell", "n",
-                  "mean", "median", "best", "q1", "q3", "params", "vs base", "p", "raw", "p_holm",
-                  "holm");
+    std::snprintf(line, sizeof line, "%-*s %4s %10s %10s %10s %10s %10s %10s %9s %9s %4s %9s %4s\n",
+                  width, "cell", "n", "mean", "median", "best", "q1", "q3", "params", "vs base",
+                  "p", "raw", "p_holm", "holm");
     out << line;
     for (const auto& c : r.comparison.cells) {
       const auto& g = c.*member;
       const auto& s = g.summary;
       std::snprintf(line, sizeof line,
-                    "%-14s %4zu %10.4g %10.4g %10.4g %10.4g %10.4g %10.0f %9s %9s %4s %9s %4s\n",
-                    c.cell.c_str(), s.n, s.mean, s.median, s.best, s.q1, s.q3, g.mean_params,
+                    "%-*s %4zu %10.4g %10.4g %10.4g %10.4g %10.4g %10.0f %9s %9s %4s %9s %4s\n",
+                    width, c.cell.c_str(), s.n, s.mean, s.median, s.best, s.q1, s.q3, g.mean_params,
                     c.is_baseline ? "baseline" : g.direction.c_str(),
                     c.is_baseline ? "" : num(g.test.p, "%.3g").c_str(),
                     c.is_baseline ? "" : (g.significant ? "sig" : "-"),
