@@ -21,12 +21,27 @@
 
 namespace cellzoo::sweep {
 
+namespace {
+
+// The spec line of the task option a task's error is about: the option named in the
+// message ("option 'lenght'", "option length=-3") or whose value it quotes (a data path).
+std::string task_option_origin(const Spec& spec, const std::string& message) {
+  const auto names = [&](const std::string& key, const std::string& value) {
+    return message.find("option '" + key + "'") != std::string::npos ||
+           message.find("option " + key + "=") != std::string::npos ||
+           (value.size() > 2 && message.find(value) != std::string::npos);
+  };
+  for (const auto& [key, value] : spec.task_options)
+    if (names(key, value.text)) return value.origin;
+  for (const auto& [name, dim] : spec.space)
+    if (name.rfind("task.", 0) == 0 && names(name.substr(5), "")) return dim.origin;
+  return "";
+}
+
+}  // namespace
+
 std::vector<const train::TrainConfig*> check_task_variants(
     const Spec& spec, const std::vector<train::TrainConfig>& configs, TaskDataCache& cache) {
-  std::string searched;  // "task.length (FILE:LINE)" of every searched option
-  for (const auto& [name, dim] : spec.space)
-    if (name.rfind("task.", 0) == 0)
-      searched += (searched.empty() ? "" : ", ") + name + " (" + dim.origin + ")";
   std::set<std::map<std::string, std::string>> seen;
   std::vector<const train::TrainConfig*> variants;
   for (const auto& config : configs) {
@@ -34,8 +49,9 @@ std::vector<const train::TrainConfig*> check_task_variants(
     try {
       (void)cache.get(spec.task, config);
     } catch (const Error& e) {
-      if (searched.empty()) throw;
-      throw Error(std::string(e.what()) + " (a value of the searched " + searched + ")", e.hint());
+      const auto origin = task_option_origin(spec, e.what());
+      if (origin.empty()) throw;
+      throw Error(origin + ": " + e.what(), e.hint());
     }
     variants.push_back(&config);
   }

@@ -42,8 +42,9 @@ struct SweepSummary {
 };
 
 // Builds through `cache` the task data of every distinct task-option setting among
-// `configs` (several when [space] searches task.* options), so a bad value is one error
-// naming its spec line before anything runs. Returns the first config of each setting.
+// `configs` (several when [space] searches task.* options), so a bad option is one error
+// before anything runs, prefixed with the spec line of the option it names when there is
+// one. Returns the first config of each setting.
 std::vector<const train::TrainConfig*> check_task_variants(
     const Spec& spec, const std::vector<train::TrainConfig>& configs, TaskDataCache& cache);
 

@@ -47,7 +47,12 @@ def main():
                      "lognormal", "small.ini:")
         expect_error(d, GOOD.replace("int_loguniform(4, 16)", "[]"), o, "small.ini:")
         # Unknown task option.
-        expect_error(d, GOOD.replace("length = 12", "lenght = 12"), o, "lenght")
+        expect_error(d, GOOD.replace("length = 12", "lenght = 12"), o, "lenght", "small.ini:8:")
+        # A bad task option value, and a missing data file, at their lines.
+        expect_error(d, GOOD.replace("length = 12", "length = -1"), o, "length", "small.ini:8:")
+        music = ("name = small\ntask = music\ncells = rnn\n\n[task]\n"
+                 "data = no/such/file.json\n")
+        expect_error(d, music, o, "no/such/file.json", "small.ini:6:", "fetch-datasets")
         # Resume file of another spec: refused, untouched.
         expect_error(d, GOOD.replace("seed = 7", "seed = 8"), o, "existing.h5")
         # Unwritable output directory (a path under a regular file; tests run as root).
