@@ -29,7 +29,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cellzoo_analysis import compare, importance, load_runs, plots  # noqa: E402
+from cellzoo_analysis import ResultsError, compare, importance, load_runs, plots  # noqa: E402
 
 ALL = ["greff2015-jsb", "jozefowicz2015-arithmetic", "jozefowicz2015-xml", "jozefowicz2015-music",
        "jozefowicz2015-ptb", "long-range", "long-range-copy"]
@@ -71,10 +71,15 @@ def greff(runs: pd.DataFrame, out: str) -> None:
     lines.append(f"runs used: {len(sane)} of {len(runs)} (status ok and test NLL < 20; "
                  f"{len(ok) - len(sane)} outliers dropped)")
     for cell in [None, "lstm"]:
-        table = importance(sane, cell=cell, hyperparameters=hp, n_trees=64, seed=0)
+        title = "all nine cells pooled" if cell is None else "vanilla lstm only"
         lines.append("")
-        lines.append(f"{'all nine cells pooled' if cell is None else 'vanilla lstm only'} "
-                     f"({table.attrs['runs']} runs; explained {table.attrs['explained']:.3f})")
+        try:
+            table = importance(sane, cell=cell, hyperparameters=hp, n_trees=64, seed=0)
+        except ResultsError as e:
+            lines.append(f"{title}: {e}")
+            continue
+        lines.append(f"{title} ({table.attrs['runs']} runs; "
+                     f"explained {table.attrs['explained']:.3f})")
         lines.append(f"  {'term':28s} {'fraction':>8s} {'std':>8s}")
         for _, r in table.iterrows():
             if r["fraction"] >= 0.005 or r["kind"] == "main":

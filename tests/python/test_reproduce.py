@@ -1,0 +1,99 @@
+"""scripts/reproduce and scripts/reproduction_figures.py on toy-scale runs of the real
+paper specs (experiments/*.ini, only scaled down with --set): the figures, the fANOVA
+table and the Table 1 comparison are written and hold what they claim; a bad experiment
+name is one clear error."""
+import os
+import subprocess
+import sys
+
+from sweep_support import run, tempdir  # noqa: F401  (skips without h5py/numpy)
+
+try:
+    import matplotlib  # noqa: F401
+    import pandas  # noqa: F401
+    import sklearn  # noqa: F401
+    import optuna  # noqa: F401
+except ImportError as e:
+    print(f"SKIP: {sys.executable} cannot import the analysis stack ({e})", file=sys.stderr)
+    sys.exit(77)
+
+SOURCE = os.environ["CELLZOO_SOURCE_DIR"]
+SHARED = os.environ.get("CELLZOO_SHARED_DATASETS") or os.path.join(SOURCE, "..", "shared",
+                                                                   "datasets")
+JSB = os.path.join(SHARED, "jsb_chorales", "jsb_chorales.json")
+
+
+def sweep(spec, out, *sets):
+    args = [a for s in sets for a in ("--set", s)]
+    run("sweep", spec, *args, "--out", out, "--jobs", "2", cwd=SOURCE)
+
+
+def main():
+    p = subprocess.run([os.path.join(SOURCE, "scripts", "reproduce"), "nosuch"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "unknown experiment 'nosuch'" in p.stderr and \
+        "long-range" in p.stderr, p.stderr
+
+    with tempdir() as d:
+        results, reports = os.path.join(d, "results"), os.path.join(d, "reports")
+        os.makedirs(results)
+        sweep("experiments/jozefowicz2015-arithmetic.ini",
+              os.path.join(results, "jozefowicz2015-arithmetic-reduced.h5"),
+              "search=random", "trials=2", "fixed.hidden=8", "fixed.embed=8",
+              "fixed.max_epochs=1", "task.digits=2", "task.n_train=40", "task.n_valid=20",
+              "task.n_test=20")
+        sweep("experiments/long-range.ini", os.path.join(results, "long-range-reduced.h5"),
+              "trials=2", "space.task.length=[5, 10]", "fixed.hidden=4", "fixed.max_epochs=1",
+              "task.n_train=32", "task.n_valid=16", "task.n_test=16")
+        names = ["jozefowicz2015-arithmetic", "long-range"]
+        if os.path.exists(JSB):
+            sweep("experiments/greff2015-jsb.ini", os.path.join(results, "greff2015-jsb-reduced.h5"),
+                  "trials=4", "fixed.max_epochs=2", "space.hidden=int_loguniform(4, 8)",
+                  "space.lr=loguniform(0.001, 0.01)",
+                  f"task.data={JSB}")
+            names.append("greff2015-jsb")
+        else:
+            print(f"JSB not at {JSB}: the Greff figures are not exercised", file=sys.stderr)
+
+        p = subprocess.run([sys.executable, os.path.join(SOURCE, "scripts",
+                                                         "reproduction_figures.py"),
+                            "--results", results, "--out", reports, *names, "long-range-copy"],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "skipped long-range-copy" in p.stderr, p.stderr  # its file does not exist
+
+        # Table 1: every cell under the paper's name, cellzoo's score next to the paper's.
+        with open(os.path.join(reports, "jozefowicz2015-table1.md")) as f:
+            table = f.read()
+        rows = {line.split("|")[1].strip(): line for line in table.splitlines()
+                if line.startswith("| ") and not line.startswith("| cell")}
+        assert set(rows) == {"rnn", "lstm-np", "lstm-np-b", "lstm", "lstm-b", "lstm-f",
+                             "lstm-i", "lstm-o", "gru", "mut1", "mut2", "mut3"}, rows.keys()
+        assert rows["mut1"].rstrip().endswith("| 0.921 |"), rows["mut1"]
+        assert rows["lstm-np"].rstrip().endswith("| - |"), rows["lstm-np"]
+        for line in rows.values():
+            mine = float(line.split("|")[2])
+            assert 0 <= mine <= 1, line  # an accuracy
+
+        # Long range: both lengths of every cell, and the figure.
+        with open(os.path.join(reports, "long-range-summary.txt")) as f:
+            summary = f.read().splitlines()
+        body = [line.split() for line in summary[3:] if line.strip()]
+        assert sorted((float(b[0]), b[1]) for b in body) == sorted(
+            (t, c) for t in (5.0, 10.0) for c in ("gru", "lstm", "rnn")), summary
+        assert os.path.getsize(os.path.join(reports, "long-range.png")) > 5000
+
+        if "greff2015-jsb" in names:
+            with open(os.path.join(reports, "greff2015-jsb-importance.txt")) as f:
+                imp = f.read()
+            # 36 toy runs pooled; vanilla alone may have too few below the outlier cut.
+            assert "all nine cells pooled (" in imp and "vanilla lstm only" in imp, imp
+            for term in ("lr", "hidden", "momentum", "input_noise"):  # every main effect
+                assert f"\n  {term} " in imp, (term, imp)
+            for png in ("greff2015-jsb-boxplots.png", "greff2015-jsb-marginals.png"):
+                assert os.path.getsize(os.path.join(reports, png)) > 5000, png
+    print("ok: reproduction figures and tables from toy runs of the paper specs")
+
+
+if __name__ == "__main__":
+    main()
