@@ -112,11 +112,14 @@ def jozefowicz(tables: dict, out: str) -> None:
              "Arithmetic, XML, PTB: accuracy (higher is better). Music (Nottingham): NLL per",
              "time step (lower is better); the paper's music table was not retrieved.", "",
              head, sep]
-    cells = []
+    # The paper's row order, then cellzoo's extra rows, then anything else.
+    cells = list(PAPER_TABLE1) + ["lstm-np", "lstm-np-b"]
     for t in tasks:
         for c in tables[t]["cell"]:
             if short_cell(c) not in cells:
                 cells.append(short_cell(c))
+    present = {short_cell(c) for t in tasks for c in tables[t]["cell"]}
+    cells = [c for c in cells if c in present]
     for cell in cells:
         row = f"| {cell} |"
         for t in tasks:
