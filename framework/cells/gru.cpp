@@ -12,6 +12,7 @@
 // the two differ whenever R_h is not diagonal, and only gru-ra matches PyTorch's nn.GRU.
 // R_h is a tensor of its own because its operand r * h exists only after the step's gates;
 // r * h is kept for every step so that dR_h is one GEMM over the sequence.
+#include "framework/cells/packed_gemm.hpp"
 #include "framework/cells/registry.hpp"
 #include "framework/cells/state_history.hpp"
 
@@ -50,17 +51,20 @@ class GruCell final : public Cell<S> {
     gates_.noalias() = W * x;
     gates_.colwise() += b.col(0);
     rh_.resize(H, T * B);
+    // The recurrent products of every step read R and R_h packed once (packed_gemm.hpp).
+    packed_rz_.pack(R, B);
+    packed_h_.pack(Rh, B);
     for (Index t = 0; t < T; ++t) {
       const Index n = seq.active(t);
       auto g = gates_.middleCols(t * B, n);
       const auto h_prev = hs_.middleCols(t * B, n);
       auto rz = g.topRows(2 * H);
-      rz.noalias() += R * h_prev;
+      packed_rz_.multiply_add(h_prev, rz);
       rz = rz.array().logistic();
       auto rh = rh_.middleCols(t * B, n);
       rh = g.topRows(H).array() * h_prev.array();
       auto cand = g.bottomRows(H);
-      cand.noalias() += Rh * rh;
+      packed_h_.multiply_add(rh, cand);
       cand = cand.array().tanh();
       const auto z = g.middleRows(H, H).array();
       hs_.middleCols((t + 1) * B, n) = z * h_prev.array() + (S(1) - z) * cand.array();
@@ -77,8 +81,8 @@ class GruCell final : public Cell<S> {
                 ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
     const auto W = param(theta, W_);
-    const auto R = param(theta, R_);
-    const auto Rh = param(theta, Rh_);
+    packed_rz_.pack_transposed(param(theta, R_), B);
+    packed_h_.pack_transposed(param(theta, Rh_), B);
     dgates_.resize(3 * H, T * B);
     dh_.setZero(H, B);
     drh_.resize(H, B);
@@ -95,10 +99,11 @@ class GruCell final : public Cell<S> {
       dg.bottomRows(H) = dh.array() * (S(1) - z) * (S(1) - cand.square());
       dg.middleRows(H, H) = dh.array() * (h_prev - cand) * z * (S(1) - z);
       auto drh = drh_.leftCols(n);
-      drh.noalias() = Rh.transpose() * dg.bottomRows(H);
+      drh.setZero();
+      packed_h_.multiply_add(dg.bottomRows(H), drh);  // R_h^T dn
       dg.topRows(H) = drh.array() * h_prev * r * (S(1) - r);
       dh = dh.array() * z + drh.array() * r;
-      dh.noalias() += R.transpose() * dg.topRows(2 * H);
+      packed_rz_.multiply_add(dg.topRows(2 * H), dh);  // + R^T [dr; dz]
       if (n < B) dgates_.middleCols(t * B + n, B - n).setZero();
     }
     // Weight gradients over all steps at once.
@@ -111,6 +116,7 @@ class GruCell final : public Cell<S> {
 
  private:
   ParamTensor W_, R_, Rh_, b_;
+  PackedLhs<S> packed_rz_, packed_h_;  // R and R_h (transposed in backward)
   CellState<S> scratch_;
   Matrix<S> hs_, gates_, rh_, dgates_, dh_, drh_;
 };
