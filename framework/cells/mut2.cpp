@@ -12,6 +12,7 @@
 // Compared with gru: r loses its input weights to the raw x, and z's role is flipped.
 #include <string>
 
+#include "framework/cells/packed_gemm.hpp"
 #include "framework/cells/registry.hpp"
 #include "framework/cells/state_history.hpp"
 #include "framework/util/error.hpp"
@@ -52,6 +53,9 @@ class Mut2Cell final : public Cell<S> {
     const auto Rh = param(theta, Rh_);
     const auto b = param(theta, b_);
     begin_history(initial, H, seq, scratch_, hs_);
+    // Every step's recurrent products read the weights packed once (packed_gemm.hpp).
+    packed_r_.pack(R, B);
+    packed_h_.pack(Rh, B);
 
     // gates_: pre-activations (r from x, z and n from W x), then r, z, n in place.
     gates_.resize(3 * H, T * B);
@@ -64,12 +68,12 @@ class Mut2Cell final : public Cell<S> {
       auto g = gates_.middleCols(t * B, n);
       const auto h_prev = hs_.middleCols(t * B, n);
       auto rz = g.topRows(2 * H);
-      rz.noalias() += R * h_prev;
+      packed_r_.multiply_add(h_prev, rz);
       rz = rz.array().logistic();
       auto rh = rh_.middleCols(t * B, n);
       rh = g.topRows(H).array() * h_prev.array();
       auto cand = g.bottomRows(H);
-      cand.noalias() += Rh * rh;
+      packed_h_.multiply_add(rh, cand);
       cand = cand.array().tanh();
       const auto z = g.middleRows(H, H).array();
       hs_.middleCols((t + 1) * B, n) = z * cand.array() + (S(1) - z) * h_prev.array();
@@ -86,8 +90,8 @@ class Mut2Cell final : public Cell<S> {
                 ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
     const auto W = param(theta, W_);
-    const auto R = param(theta, R_);
-    const auto Rh = param(theta, Rh_);
+    packed_r_.pack_transposed(param(theta, R_), B);
+    packed_h_.pack_transposed(param(theta, Rh_), B);
     dgates_.resize(3 * H, T * B);
     dh_.setZero(H, B);
     drh_.resize(H, B);
@@ -104,10 +108,11 @@ class Mut2Cell final : public Cell<S> {
       dg.bottomRows(H) = dh.array() * z * (S(1) - cand.square());
       dg.middleRows(H, H) = dh.array() * (cand - h_prev) * z * (S(1) - z);
       auto drh = drh_.leftCols(n);
-      drh.noalias() = Rh.transpose() * dg.bottomRows(H);
+      drh.setZero();
+      packed_h_.multiply_add(dg.bottomRows(H), drh);  // R_h^T dn
       dg.topRows(H) = drh.array() * h_prev * r * (S(1) - r);
       dh = dh.array() * (S(1) - z) + drh.array() * r;
-      dh.noalias() += R.transpose() * dg.topRows(2 * H);
+      packed_r_.multiply_add(dg.topRows(2 * H), dh);
       if (n < B) dgates_.middleCols(t * B + n, B - n).setZero();
     }
     // Weight gradients over all steps at once.
@@ -123,6 +128,7 @@ class Mut2Cell final : public Cell<S> {
 
  private:
   ParamTensor W_, R_, Rh_, b_;
+  PackedLhs<S> packed_r_, packed_h_;  // R and R_h (transposed in backward)
   CellState<S> scratch_;
   Matrix<S> hs_, gates_, rh_, dgates_, dh_, drh_;
 };

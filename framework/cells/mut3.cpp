@@ -12,6 +12,7 @@
 // recurrent matrices multiply three different vectors (h, tanh h, r * h), hence three
 // tensors; tanh(h_{t-1}) and r * h_{t-1} are kept for every step so that each weight
 // gradient is one GEMM over the sequence.
+#include "framework/cells/packed_gemm.hpp"
 #include "framework/cells/registry.hpp"
 #include "framework/cells/state_history.hpp"
 
@@ -47,6 +48,10 @@ class Mut3Cell final : public Cell<S> {
     const auto Rh = param(theta, Rh_);
     const auto b = param(theta, b_);
     begin_history(initial, H, seq, scratch_, hs_);
+    // Every step's recurrent products read the weights packed once (packed_gemm.hpp).
+    packed_r_.pack(R, B);
+    packed_z_.pack(Rz, B);
+    packed_h_.pack(Rh, B);
 
     gates_.resize(3 * H, T * B);  // pre-activations, then r, z, n in place
     gates_.noalias() = W * x;
@@ -59,13 +64,13 @@ class Mut3Cell final : public Cell<S> {
       const auto h_prev = hs_.middleCols(t * B, n);
       auto th = th_.middleCols(t * B, n);
       th = h_prev.array().tanh();
-      g.topRows(H).noalias() += R * h_prev;
-      g.middleRows(H, H).noalias() += Rz * th;
+      packed_r_.multiply_add(h_prev, g.topRows(H));
+      packed_z_.multiply_add(th, g.middleRows(H, H));
       g.topRows(2 * H) = g.topRows(2 * H).array().logistic();
       auto rh = rh_.middleCols(t * B, n);
       rh = g.topRows(H).array() * h_prev.array();
       auto cand = g.bottomRows(H);
-      cand.noalias() += Rh * rh;
+      packed_h_.multiply_add(rh, cand);
       cand = cand.array().tanh();
       const auto z = g.middleRows(H, H).array();
       hs_.middleCols((t + 1) * B, n) = z * cand.array() + (S(1) - z) * h_prev.array();
@@ -83,9 +88,9 @@ class Mut3Cell final : public Cell<S> {
                 ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
     const auto W = param(theta, W_);
-    const auto R = param(theta, R_);
-    const auto Rz = param(theta, Rz_);
-    const auto Rh = param(theta, Rh_);
+    packed_r_.pack_transposed(param(theta, R_), B);
+    packed_z_.pack_transposed(param(theta, Rz_), B);
+    packed_h_.pack_transposed(param(theta, Rh_), B);
     dgates_.resize(3 * H, T * B);
     dh_.setZero(H, B);
     drh_.resize(H, B);
@@ -105,11 +110,13 @@ class Mut3Cell final : public Cell<S> {
       dg.middleRows(H, H) = dh.array() * (cand - h_prev) * z * (S(1) - z);
       auto drh = drh_.leftCols(n);
       auto dth = dth_.leftCols(n);
-      drh.noalias() = Rh.transpose() * dg.bottomRows(H);
-      dth.noalias() = Rz.transpose() * dg.middleRows(H, H);
+      drh.setZero();
+      packed_h_.multiply_add(dg.bottomRows(H), drh);  // R_h^T dn
+      dth.setZero();
+      packed_z_.multiply_add(dg.middleRows(H, H), dth);  // R_z^T dz
       dg.topRows(H) = drh.array() * h_prev * r * (S(1) - r);
       dh = dh.array() * (S(1) - z) + drh.array() * r + dth.array() * (S(1) - th.square());
-      dh.noalias() += R.transpose() * dg.topRows(H);
+      packed_r_.multiply_add(dg.topRows(H), dh);
       if (n < B) dgates_.middleCols(t * B + n, B - n).setZero();
     }
     // Weight gradients over all steps at once.
@@ -123,6 +130,7 @@ class Mut3Cell final : public Cell<S> {
 
  private:
   ParamTensor W_, R_, Rz_, Rh_, b_;
+  PackedLhs<S> packed_r_, packed_z_, packed_h_;  // R, R_z, R_h (transposed in backward)
   CellState<S> scratch_;
   Matrix<S> hs_, gates_, th_, rh_, dgates_, dh_, drh_, dth_;
 };
