@@ -59,17 +59,20 @@ std::string sample(const Dimension& d, Rng& rng) {
   return {};
 }
 
+// Dimension NAME's value from its own stream of `draw_seed`: adding a dimension leaves the
+// others' values unchanged.
+std::string draw(const Dimension& d, const std::string& name, std::uint64_t draw_seed) {
+  Rng rng(derive_seed(draw_seed, name));
+  return sample(d, rng);
+}
+
 // The [space] values of trial `trial` (the same for every cell).
 std::map<std::string, std::string> trial_values(const Spec& spec, std::int64_t trial,
                                                 std::int64_t points) {
   std::map<std::string, std::string> values;
+  const auto trial_seed = derive_seed(spec.seed, "trial/" + std::to_string(trial));
   if (spec.search == Search::random) {
-    const auto trial_seed = derive_seed(spec.seed, "trial/" + std::to_string(trial));
-    // One stream per dimension: adding a dimension leaves the others' values alone.
-    for (const auto& [name, dim] : spec.space) {
-      Rng rng(derive_seed(trial_seed, name));
-      values[name] = sample(dim, rng);
-    }
+    for (const auto& [name, dim] : spec.space) values[name] = draw(dim, name, trial_seed);
     return values;
   }
   // Grid: trials 0..points-1 are one full pass over the grid, the next ones repeat it with
@@ -77,11 +80,9 @@ std::map<std::string, std::string> trial_values(const Spec& spec, std::int64_t t
   // fastest. Distributions are drawn per run index as in random search (paired across
   // cells): a grid over task.length with a random learning rate at each point.
   auto index = trial % points;
-  const auto trial_seed = derive_seed(spec.seed, "trial/" + std::to_string(trial));
   for (auto it = spec.space.rbegin(); it != spec.space.rend(); ++it) {
     if (it->second.is_distribution()) {
-      Rng rng(derive_seed(trial_seed, it->first));
-      values[it->first] = sample(it->second, rng);
+      values[it->first] = draw(it->second, it->first, trial_seed);
       continue;
     }
     const auto n = static_cast<std::int64_t>(it->second.values.size());
@@ -134,10 +135,7 @@ std::string label_value(const std::string& text) {
 
 std::map<std::string, std::string> draw_settings(const Spec& spec, std::uint64_t draw_seed) {
   std::map<std::string, std::string> values;
-  for (const auto& [name, dim] : spec.space) {
-    Rng rng(derive_seed(draw_seed, name));
-    values[name] = sample(dim, rng);
-  }
+  for (const auto& [name, dim] : spec.space) values[name] = draw(dim, name, draw_seed);
   return values;
 }
 
