@@ -53,8 +53,8 @@ with h5py.File(results, "r") as f:
 
     runs = f["runs"]
     assert list(runs.dtype.names) == RUN_COLUMNS, runs.dtype.names
-    widths = {"run_key": 32, "cell": 64, "task": 32, "status": 12, "error": 256,
-              "optimizer": 64}
+    widths = {"run_key": 32, "cell": 256, "task": 32, "status": 12, "error": 256,
+              "optimizer": 1024}
     for name, width in widths.items():
         assert runs.dtype[name] == np.dtype(f"S{width}"), (name, runs.dtype[name])
     assert runs.dtype["seed"] == np.int64 and runs.dtype["lr"] == np.float64

@@ -116,17 +116,25 @@ TEST_CASE("long error messages are truncated, long keys are refused", "[store]")
   writer.append(run, {});
 
   RunRow long_cell = sample_run(1);
-  long_cell.cell = std::string(65, 'c');
+  long_cell.cell = std::string(257, 'c');
   CHECK_THAT(error_of([&] { writer.append(long_cell, {}); }),
-             Catch::Contains("column 'cell' is 65 bytes") && Catch::Contains("at most 64"));
+             Catch::Contains("column 'cell' is 257 bytes") && Catch::Contains("at most 256"));
   RunRow long_text = sample_run(2);
-  long_text.hyper[2] = std::string(70, 'o');
+  long_text.hyper[2] = std::string(1025, 'o');
   CHECK_THAT(error_of([&] { writer.append(long_text, {}); }),
              Catch::Contains("column 'optimizer'"));
+  // Paths (task.data, file: cells) longer than the old 64-byte columns fit; a CI checkout's
+  // absolute dataset path did not.
+  RunRow long_path = sample_run(3);
+  long_path.cell = "file:" + std::string(200, 'd') + "/mut1.cell";
+  long_path.hyper[2] = "/" + std::string(900, 'p') + "/jsb_chorales.json";
+  writer.append(long_path, {});
   writer.close();
 
   const auto runs = ResultsReader::open(path).runs();
-  REQUIRE(runs.size() == 1);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[1].cell == long_path.cell);
+  CHECK(std::get<std::string>(runs[1].hyper[2]) == std::get<std::string>(long_path.hyper[2]));
   const std::string& error = runs[0].error;
   CHECK(error.size() <= kErrorWidth);
   CHECK(error.size() >= kErrorWidth - 4);
