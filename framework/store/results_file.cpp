@@ -232,7 +232,8 @@ void check_fits(const std::string& column, const std::string& value, std::size_t
     throw Error("value '" + value.substr(0, 80) + (value.size() > 80 ? "..." : "") +
                     "' of column '" + column + "' is " + std::to_string(value.size()) +
                     " bytes; the results file stores at most " + std::to_string(width),
-                "use a shorter name (the widths are listed in docs/results-format.md)");
+                "use a shorter value (for a path: a shorter directory or a symlink to it); "
+                "the widths are listed in docs/results-format.md");
   if (value.find('\0') != std::string::npos)
     throw Error("value of column '" + column + "' contains a NUL byte",
                 "strings in results files are NUL-padded and cannot contain NUL");
@@ -571,6 +572,34 @@ void validate_hyper_columns(const std::vector<HyperColumn>& hyper) {
   }
 }
 
+// What a row needs to fit `layout` (a file's /runs): a run_key, strings within their
+// widths, one value of the right kind per hyper column. `where` names the file.
+void check_run_row(const RowLayout& layout, const std::vector<HyperColumn>& hyper,
+                   const RunRow& run, const std::string& where) {
+  if (run.run_key.empty())
+    throw Error("run " + std::to_string(run.run_id) + " has an empty run_key",
+                "every run needs its configuration hash as run_key");
+  check_fits("run_key", run.run_key, layout[1].width);
+  check_fits("cell", run.cell, layout[2].width);
+  check_fits("task", run.task, layout[3].width);
+  check_fits("status", run.status, layout[6].width);
+  if (run.hyper.size() != hyper.size())
+    throw Error("run " + std::to_string(run.run_id) + " has " + std::to_string(run.hyper.size()) +
+                    " hyperparameter values; '" + where + "' has " + std::to_string(hyper.size()) +
+                    " hyper columns (" + join_names(hyper) + ")",
+                "give one value per hyper column, in the file's order");
+  for (std::size_t j = 0; j < hyper.size(); ++j) {
+    const bool is_text = std::holds_alternative<std::string>(run.hyper[j]);
+    if (is_text != (hyper[j].kind == HyperColumn::text))
+      throw Error("hyperparameter '" + hyper[j].name + "' of run " + std::to_string(run.run_id) +
+                      (is_text ? " is text but the column is numeric"
+                               : " is a number but the column holds text"),
+                  "give values of the column's kind");
+    if (is_text)
+      check_fits(hyper[j].name, std::get<std::string>(run.hyper[j]), layout[kHead + j].width);
+  }
+}
+
 void write_meta(hid_t file, const FileMeta& m, const std::vector<HyperColumn>& hyper) {
   using detail::write_int_attribute;
   using detail::write_string_attribute;
@@ -650,13 +679,7 @@ struct ResultsWriter::State {
   }
   void validate(const RunRow& run, std::set<std::string>& batch_keys,
                 std::set<std::int64_t>& batch_ids) const {
-    if (run.run_key.empty())
-      throw Error("run " + std::to_string(run.run_id) + " has an empty run_key",
-                  "every run needs its configuration hash as run_key");
-    check_fits("run_key", run.run_key, f.run_layout[1].width);
-    check_fits("cell", run.cell, f.run_layout[2].width);
-    check_fits("task", run.task, f.run_layout[3].width);
-    check_fits("status", run.status, f.run_layout[6].width);
+    check_run_row(f.run_layout, f.hyper, run, path);
     if (keys.count(run.run_key) || !batch_keys.insert(run.run_key).second)
       throw Error("run_key " + run.run_key + " (run " + std::to_string(run.run_id) +
                       ") is already in '" + path + "'",
@@ -664,24 +687,6 @@ struct ResultsWriter::State {
     if (ids.count(run.run_id) || !batch_ids.insert(run.run_id).second)
       throw Error("run_id " + std::to_string(run.run_id) + " is already in '" + path + "'",
                   "run ids are unique within a file");
-    if (run.hyper.size() != f.hyper.size())
-      throw Error("run " + std::to_string(run.run_id) + " has " + std::to_string(run.hyper.size()) +
-                      " hyperparameter values; '" + path + "' has " +
-                      std::to_string(f.hyper.size()) + " hyper columns (" + join_names(f.hyper) +
-                      ")",
-                  "give one value per hyper column, in the file's order");
-    for (std::size_t j = 0; j < f.hyper.size(); ++j) {
-      const bool is_text = std::holds_alternative<std::string>(run.hyper[j]);
-      if (is_text != (f.hyper[j].kind == HyperColumn::text))
-        throw Error("hyperparameter '" + f.hyper[j].name + "' of run " +
-                        std::to_string(run.run_id) +
-                        (is_text ? " is text but the column is numeric"
-                                 : " is a number but the column holds text"),
-                    "give values of the column's kind");
-      if (is_text)
-        check_fits(f.hyper[j].name, std::get<std::string>(run.hyper[j]),
-                   f.run_layout[kHead + j].width);
-    }
   }
   void write(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves) {
     require_open();
@@ -834,6 +839,18 @@ ResultsWriter ResultsWriter::open_for_resume(const std::string& path,
     state->flush();
   }
   return ResultsWriter(std::move(state));
+}
+
+void ResultsWriter::check(const RunRow& run) const {
+  state_->require_open();
+  std::set<std::string> batch_keys;
+  std::set<std::int64_t> batch_ids;
+  state_->validate(run, batch_keys, batch_ids);
+}
+
+void ResultsWriter::check_new(const RunRow& run, const std::vector<HyperColumn>& hyper) {
+  validate_hyper_columns(hyper);
+  check_run_row(default_run_layout(hyper), hyper, run, "a new results file");
 }
 
 void ResultsWriter::append(const RunRow& run, const std::vector<CurveRow>& curves) {

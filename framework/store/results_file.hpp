@@ -167,6 +167,13 @@ class ResultsWriter {
   // and over-long key strings.
   void append(const RunRow& run, const std::vector<CurveRow>& curves);
 
+  // Throws what append(run, {}) would throw (duplicate key or id, wrong hyper kinds or
+  // count, a string wider than its column), without writing: a sweep checks every run
+  // before training the first. check_new does the same for a file that create would make
+  // with `hyper` columns.
+  void check(const RunRow& run) const;
+  static void check_new(const RunRow& run, const std::vector<HyperColumn>& hyper);
+
   // Same for many runs at once with a single flush (used by merge). `curves` may hold
   // rows of any of `runs`, in any order; they are stored in the given order.
   void append_batch(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves);

@@ -92,13 +92,25 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
 
   const std::vector<store::HyperColumn> file_columns = store_columns(columns);
   const std::string hash = spec_hash(spec);
+  // Each run's row is checked against the file's columns (a value wider than its column)
+  // now, not after the first run has trained.
+  train::TrainResult probe;
+  probe.status = "ok";
+  const auto probe_row = [&](std::int64_t i) {
+    return make_row(runs[static_cast<std::size_t>(i)], columns, probe);
+  };
   std::optional<store::ResultsWriter> writer;
   if (std::filesystem::exists(summary.out)) {
     writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash));
     if (writer->hyper_columns() != file_columns)
       throw Error(summary.out + " has other hyperparameter columns than this spec",
                   "use another --out file");
+    const auto done = writer->run_keys();
+    for (std::int64_t i = begin; i < end; ++i)
+      if (!done.count(runs[static_cast<std::size_t>(i)].run_key)) writer->check(probe_row(i));
   } else {
+    for (std::int64_t i = begin; i < end; ++i)
+      store::ResultsWriter::check_new(probe_row(i), file_columns);
     const auto parent = std::filesystem::path(summary.out).parent_path();
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);

@@ -53,6 +53,33 @@ def main():
         music = ("name = small\ntask = music\ncells = rnn\n\n[task]\n"
                  "data = no/such/file.json\n")
         expect_error(d, music, o, "no/such/file.json", "small.ini:6:", "fetch-datasets")
+        # Paths are stored in full (a CI checkout's 66-byte dataset path once overflowed a
+        # 64-byte column); one wider than its column is refused before anything is trained
+        # or created.
+        rolls = '[[60,64],[],[62],[60],[64,67]]'
+        split = "[" + ",".join([rolls] * 4) + "]"
+        deep = d
+        for part in range(5):
+            deep = os.path.join(deep, f"{part}" + "d" * 240)
+        os.makedirs(deep)
+        long_data = os.path.join(deep, "rolls.json")
+        with open(long_data, "w") as f:
+            f.write('{"train":%s,"valid":%s,"test":%s}' % (split, split, split))
+        music_ok = ("name = small\ntask = music\ncells = rnn\n\n[task]\ndata = %s\n\n"
+                    "[fixed]\nhidden = 4\nmax_epochs = 1\n")
+        shallow = long_data[:len(d) + 1 + 2 * 241] + "/rolls.json"
+        os.makedirs(os.path.dirname(shallow), exist_ok=True)
+        os.symlink(long_data, shallow)
+        assert 400 < len(shallow) < 1024 < len(long_data), (len(shallow), len(long_data))
+        fits = os.path.join(d, "long-path.h5")
+        run("sweep", write_spec(d, text=music_ok % shallow), "--out", fits)
+        import h5py
+        with h5py.File(fits, "r") as f:
+            assert f["runs"]["task.data"][0].decode() == shallow
+        os.remove(fits)
+        too_long = os.path.join(d, "too-long.h5")
+        expect_error(d, music_ok % long_data, ["--out", too_long], "task.data", "at most 1024")
+        assert not os.path.exists(too_long), "a refused sweep created its output file"
         # Resume file of another spec: refused, untouched.
         expect_error(d, GOOD.replace("seed = 7", "seed = 8"), o, "existing.h5")
         # Unwritable output directory (a path under a regular file; tests run as root).
