@@ -16,9 +16,9 @@ double tensor_error(const Vector<double>& analytic, const Vector<double>& numeri
 
 std::vector<GradcheckProblem> default_gradcheck_problems(bool square_input) {
   std::vector<GradcheckProblem> p = {
-      {3, 4, {5, 5, 3}},       // batch 3, one shorter sequence
-      {2, 5, {6, 4, 4, 1}},    // several lengths, including a single step
-      {4, 3, {3, 3}},          // all full
+      {3, 4, {5, 5, 3}},     // batch 3, one shorter sequence
+      {2, 5, {6, 4, 4, 1}},  // several lengths, including a single step
+      {4, 3, {3, 3}},        // all full
       {5, 6, {7, 6, 2}},
   };
   if (square_input)

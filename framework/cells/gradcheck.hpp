@@ -24,8 +24,8 @@ struct GradcheckProblem {
 
 struct GradcheckResult {
   std::string cell;
-  double max_error = 0;       // the worst tensor over all problems
-  std::string worst_tensor;   // e.g. "R (I=3 H=4 B=3)"
+  double max_error = 0;      // the worst tensor over all problems
+  std::string worst_tensor;  // e.g. "R (I=3 H=4 B=3)"
   Index problems = 0;
 };
 

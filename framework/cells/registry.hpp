@@ -16,9 +16,9 @@
 namespace cellzoo::cells {
 
 struct CellInfo {
-  std::string name;         // e.g. "lstm-cifg"
-  std::string family;       // "rnn", "lstm", "gru", "mut", "lang"
-  std::string description;  // one line, with the paper
+  std::string name;           // e.g. "lstm-cifg"
+  std::string family;         // "rnn", "lstm", "gru", "mut", "lang"
+  std::string description;    // one line, with the paper
   std::string param_formula;  // e.g. "4H(I+H+1) + 3H"
   bool square_input = false;  // needs input size == hidden size (MUT1, MUT2)
 };

@@ -20,7 +20,8 @@ SequenceLayout::SequenceLayout(Index steps, Index batch)
 SequenceLayout SequenceLayout::from_lengths(const std::vector<Index>& lengths) {
   if (lengths.empty()) throw Error("sequence layout: empty batch");
   for (std::size_t b = 0; b < lengths.size(); ++b) {
-    if (lengths[b] <= 0) throw Error("sequence layout: sequence " + std::to_string(b) + " is empty");
+    if (lengths[b] <= 0)
+      throw Error("sequence layout: sequence " + std::to_string(b) + " is empty");
     if (b > 0 && lengths[b] > lengths[b - 1])
       throw Error("sequence layout: lengths must be sorted in decreasing order");
   }

@@ -20,8 +20,8 @@ int cmd_cells(const std::vector<std::string>& args) {
 
   const auto& registry = cells::CellRegistry::instance();
   std::cout << std::left << std::setw(11) << "name" << std::setw(7) << "family" << std::setw(24)
-            << "parameters" << std::setw(10) << ("I=" + std::to_string(input) + ",H=" + std::to_string(hidden))
-            << "  description\n";
+            << "parameters" << std::setw(10)
+            << ("I=" + std::to_string(input) + ",H=" + std::to_string(hidden)) << "  description\n";
   for (const auto& name : registry.names()) {
     const auto entry = registry.get(name);
     const Index in = entry.info.square_input ? hidden : input;

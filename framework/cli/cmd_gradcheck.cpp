@@ -30,8 +30,8 @@ int cmd_gradcheck(const std::vector<std::string>& args) {
   int failures = 0;
   std::printf("%-12s %-14s %s\n", "cell", "max rel error", "worst tensor");
   for (const auto& entry : entries) {
-    const auto r = cells::gradcheck(
-        entry, cells::default_gradcheck_problems(entry.info.square_input), seed);
+    const auto r =
+        cells::gradcheck(entry, cells::default_gradcheck_problems(entry.info.square_input), seed);
     const bool ok = r.max_error <= tolerance;
     failures += !ok;
     std::printf("%-12s %-14.3e %s%s\n", r.cell.c_str(), r.max_error, r.worst_tensor.c_str(),

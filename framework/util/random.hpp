@@ -19,11 +19,11 @@ std::uint64_t derive_seed(std::uint64_t parent, std::string_view label);
 class Rng {
  public:
   explicit Rng(std::uint64_t seed);
-  std::uint64_t next();                      // 64 random bits
-  double uniform();                          // [0, 1)
-  double uniform(double lo, double hi);      // [lo, hi)
-  double normal();                           // N(0, 1)
-  std::uint64_t below(std::uint64_t n);      // uniform integer in [0, n), unbiased
+  std::uint64_t next();                                    // 64 random bits
+  double uniform();                                        // [0, 1)
+  double uniform(double lo, double hi);                    // [lo, hi)
+  double normal();                                         // N(0, 1)
+  std::uint64_t below(std::uint64_t n);                    // uniform integer in [0, n), unbiased
   std::int64_t between(std::int64_t lo, std::int64_t hi);  // uniform integer in [lo, hi]
   bool bernoulli(double p) { return uniform() < p; }
   template <typename It>
