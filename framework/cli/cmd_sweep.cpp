@@ -167,7 +167,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   po::options_description options("options");
   std::string spec_path, out, shard;
   int jobs = 0;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, reuse;
   double log_interval = 30;
   bool dry = false;
   options.add_options()("spec", po::value(&spec_path)->required(),
@@ -177,6 +177,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "shard", po::value(&shard), "run only block K of N of the runs, as K/N (0-based)")(
       "set,s", po::value(&sets)->composing(),
       "override a spec value, e.g. trials=5, space.hidden=64, fixed.max_epochs=3, task.length=100")(
+      "reuse", po::value(&reuse)->composing(),
+      "copy the runs of this earlier results file whose configuration (run_key) is in the "
+      "sweep instead of training them (repeatable); e.g. grow trials=50 to 200")(
       "log-interval", po::value(&log_interval)->default_value(30),
       "seconds between progress lines when stderr is not a terminal")(
       "dry-run", po::bool_switch(&dry),
@@ -186,7 +189,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
   positional.add("spec", 1);
   po::variables_map vm;
   if (!parse_args("sweep",
-                  "SPEC [--out FILE.h5] [--jobs N] [--shard K/N] [--set key=value ...] [--dry-run]",
+                  "SPEC [--out FILE.h5] [--jobs N] [--shard K/N] [--set key=value ...] [--reuse "
+                  "OLD.h5 ...] "
+                  "[--dry-run]",
                   options, args, vm, &positional))
     return 0;
 
@@ -203,6 +208,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (!shard.empty()) opts.shard = sweep::parse_shard(shard);
   opts.terminal = isatty(STDERR_FILENO) != 0;
   opts.log_interval = log_interval;
+  opts.reuse = reuse;
   opts.command_line = "cellzoo sweep";
   for (const auto& a : args) opts.command_line += " " + a;
 

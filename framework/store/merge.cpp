@@ -107,6 +107,10 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
   meta.shard.clear();
   meta.merged_from.clear();
   for (const auto& path : inputs) meta.merged_from += (meta.merged_from.empty() ? "" : "\n") + path;
+  meta.reused_from.clear();  // every shard's --reuse sources
+  for (const auto& reader : readers)
+    if (!reader.meta().reused_from.empty())
+      meta.reused_from += (meta.reused_from.empty() ? "" : "\n") + reader.meta().reused_from;
 
   std::vector<RunRow> runs;
   runs.reserve(kept.size());

@@ -402,6 +402,7 @@ OpenedFile open_results(const std::string& path, unsigned flags) {
   m.created_utc = text("created_utc");
   m.finished_utc = text("finished_utc");
   m.merged_from = text("merged_from");
+  m.reused_from = text("reused_from");
 
   out.runs = open_dataset(f, "runs", path, true);
   out.curves = open_dataset(f, "curves", path, true);
@@ -624,6 +625,7 @@ void write_meta(hid_t file, const FileMeta& m, const std::vector<HyperColumn>& h
   write_string_attribute(file, "created_utc", m.created_utc);
   write_string_attribute(file, "finished_utc", m.finished_utc);
   if (!m.merged_from.empty()) write_string_attribute(file, "merged_from", m.merged_from);
+  if (!m.reused_from.empty()) write_string_attribute(file, "reused_from", m.reused_from);
 }
 
 }  // namespace
@@ -942,6 +944,15 @@ std::vector<CandidateRow> ResultsWriter::candidates() const {
       s.f.candidate_layout,
       read_table(s.f.candidates.get(), s.f.candidate_layout, s.f.n_candidates, s.path),
       s.f.n_candidates);
+}
+
+void ResultsWriter::record_reuse(const std::string& line) {
+  State& s = *state_;
+  s.require_open();
+  QuietErrors quiet;
+  s.f.meta.reused_from += (s.f.meta.reused_from.empty() ? "" : "\n") + line;
+  detail::write_string_attribute(s.f.file.get(), "reused_from", s.f.meta.reused_from);
+  s.flush();
 }
 
 void ResultsWriter::set_finished() {

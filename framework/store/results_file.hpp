@@ -66,6 +66,7 @@ struct FileMeta {
   std::string created_utc;
   std::string finished_utc;  // "" until set_finished()
   std::string merged_from;   // newline-separated inputs of `cellzoo merge`; "" otherwise
+  std::string reused_from;   // one line per `cellzoo sweep --reuse` source; "" otherwise
 };
 
 struct HyperColumn {
@@ -186,6 +187,10 @@ class ResultsWriter {
   // (shard, generation, index) is present and over-long strings.
   void add_candidate(const CandidateRow& row);
   std::vector<CandidateRow> candidates() const;  // rows already in the file, in file order
+
+  // Adds a line to the reused_from attribute (where runs copied from earlier files came
+  // from) and flushes.
+  void record_reuse(const std::string& line);
 
   // Writes finished_utc (now) and flushes.
   void set_finished();

@@ -16,6 +16,7 @@
 #include "framework/sweep/batch.hpp"
 #include "framework/sweep/evolution.hpp"
 #include "framework/sweep/progress.hpp"
+#include "framework/sweep/reuse.hpp"
 #include "framework/train/trainer.hpp"
 #include "framework/util/error.hpp"
 
@@ -58,6 +59,39 @@ std::vector<const train::TrainConfig*> check_task_variants(
   return variants;
 }
 
+namespace {
+
+// Copies the `pending` runs found in the --reuse files into `writer` (one flush) and
+// returns the runs still to train.
+std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
+                                     const std::vector<RunSpec>& runs,
+                                     const std::vector<std::size_t>& pending,
+                                     const std::vector<HyperColumn>& columns,
+                                     const std::vector<store::CellText>& cell_rows,
+                                     store::ResultsWriter& writer, SweepSummary& summary,
+                                     std::ostream& log) {
+  std::vector<const RunSpec*> wanted;
+  for (std::size_t i : pending) wanted.push_back(&runs[i]);
+  std::map<std::string, store::CellText> cell_texts;
+  for (const auto& row : cell_rows) cell_texts.emplace(row.name, row);
+  const ReusePlan plan = plan_reuse(files, wanted, columns, cell_texts);
+  for (const auto& note : plan.notes) log << "[sweep] note: " << note << std::endl;
+  if (plan.changed_cell_text > 0)
+    log << "[sweep] " << plan.changed_cell_text
+        << " matching runs not reused: their cell file's text changed since" << std::endl;
+  writer.append_batch(plan.runs, plan.curves);
+  for (const auto& line : plan.sources) writer.record_reuse(line);
+  summary.reused = static_cast<std::int64_t>(plan.runs.size());
+  std::set<std::string> copied;
+  for (const auto& row : plan.runs) copied.insert(row.run_key);
+  std::vector<std::size_t> rest;
+  for (std::size_t i : pending)
+    if (!copied.count(runs[i].run_key)) rest.push_back(i);
+  return rest;
+}
+
+}  // namespace
+
 SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std::atomic<bool>& stop,
                        std::ostream& log) {
   if (spec.search == Search::evolution) return run_evolution(spec, options, stop, log);
@@ -89,6 +123,18 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   SweepSummary summary;
   summary.out = options.out.empty() ? output_path(spec) : options.out;
   summary.total = end - begin;
+  if (spec.search == Search::evolution && !options.reuse.empty())
+    throw Error("--reuse is for grid and random searches", "drop --reuse");
+  for (const auto& source : options.reuse) {
+    std::error_code ec;
+    if (!std::filesystem::exists(source))
+      throw Error("--reuse file '" + source + "' does not exist",
+                  "pass an earlier results file (.h5) of a sweep");
+    if (std::filesystem::equivalent(source, summary.out, ec))
+      throw Error("--reuse file '" + source + "' is the output file",
+                  "its runs are resumed anyway; pass earlier files to --reuse");
+    (void)store::ResultsReader::open(source);  // a corrupt or foreign file fails here
+  }
 
   const std::vector<store::HyperColumn> file_columns = store_columns(columns);
   const std::string hash = spec_hash(spec);
@@ -139,12 +185,16 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     else
       pending.push_back(static_cast<std::size_t>(i));
   }
+  if (!options.reuse.empty())
+    pending = copy_reused(options.reuse, runs, pending, columns, cell_rows, *writer, summary, log);
   log << "[sweep] " << summary.out << ": " << summary.total << " runs"
       << (shard_text.empty() ? "" : " in shard " + shard_text) << ", " << summary.already_done
-      << " already done, " << pending.size() << " to run" << std::endl;
+      << " already done, "
+      << (options.reuse.empty() ? "" : std::to_string(summary.reused) + " reused, ")
+      << pending.size() << " to run" << std::endl;
 
   const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
-  Progress progress(log, summary.total, summary.already_done, options.terminal,
+  Progress progress(log, summary.total, summary.already_done + summary.reused, options.terminal,
                     writer->meta().metric, writer->meta().metric_higher_is_better,
                     options.log_interval);
   std::vector<const RunSpec*> batch;
@@ -172,7 +222,8 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   if (error) std::rethrow_exception(error);
   progress.close(summary.interrupted
                      ? "interrupted: " + std::to_string(summary.recorded) + " runs recorded, " +
-                           std::to_string(summary.total - summary.already_done - summary.recorded) +
+                           std::to_string(summary.total - summary.already_done - summary.reused -
+                                          summary.recorded) +
                            " left; re-run the same command to resume"
                      : "done: " + std::to_string(summary.recorded) + " runs recorded (" +
                            std::to_string(summary.ok) + " ok, " + std::to_string(summary.diverged) +

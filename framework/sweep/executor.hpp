@@ -22,23 +22,25 @@
 namespace cellzoo::sweep {
 
 struct SweepOptions {
-  std::string out;             // results file; empty = output_path(spec)
-  int jobs = 0;                // parallel runs; 0 = every core
-  std::optional<Shard> shard;  // run only block K of N of the expansion
-  std::string command_line;    // recorded in the file
-  bool terminal = false;       // live progress bar instead of log lines
-  double log_interval = 30;    // seconds between progress lines when not a terminal
+  std::string out;                 // results file; empty = output_path(spec)
+  int jobs = 0;                    // parallel runs; 0 = every core
+  std::optional<Shard> shard;      // run only block K of N of the expansion
+  std::string command_line;        // recorded in the file
+  bool terminal = false;           // live progress bar instead of log lines
+  double log_interval = 30;        // seconds between progress lines when not a terminal
+  std::vector<std::string> reuse;  // earlier results files whose matching runs are copied
 };
 
 struct SweepSummary {
   std::string out;
   std::int64_t total = 0;         // runs in this share
   std::int64_t already_done = 0;  // found in the file at start (resume)
+  std::int64_t reused = 0;        // copied from the --reuse files (sweep/reuse.hpp)
   std::int64_t recorded = 0;      // written by this invocation
   std::int64_t ok = 0, diverged = 0, failed = 0, timeout = 0;
   std::int64_t cancelled = 0;  // interrupted mid-run; not recorded, rerun on resume
   bool interrupted = false;
-  bool complete() const { return already_done + recorded == total; }
+  bool complete() const { return already_done + reused + recorded == total; }
 };
 
 // Builds through `cache` the task data of every distinct task-option setting among
