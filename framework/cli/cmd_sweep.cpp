@@ -16,6 +16,7 @@
 
 #include "framework/cells/registry.hpp"
 #include "framework/cli/common.hpp"
+#include "framework/store/results_file.hpp"
 #include "framework/sweep/batch.hpp"
 #include "framework/sweep/evolution.hpp"
 #include "framework/sweep/executor.hpp"
@@ -91,7 +92,8 @@ void dry_run_evolution(const sweep::Spec& spec, const std::string& out, std::ost
 // run's settings, the task options and data, the cells), plus each cell's model on the
 // task; then a summary. Trains nothing and creates no file.
 int dry_run(const sweep::Spec& spec, const std::string& out_option,
-            const std::optional<sweep::Shard>& shard, std::ostream& os) {
+            const std::optional<sweep::Shard>& shard, const std::vector<std::string>& reuse,
+            std::ostream& os) {
   const std::string out = out_option.empty() ? sweep::output_path(spec) : out_option;
   os << "spec: " << spec.source << " (name " << spec.name << ", hash " << sweep::spec_hash(spec)
      << ")\n";
@@ -153,6 +155,14 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
   std::error_code ec;
   os << "output: " << out
      << (std::filesystem::exists(out, ec) ? " (exists: a sweep would resume into it)" : "") << "\n";
+  for (const auto& source : reuse) {  // by run_key (a changed .cell text is found when run)
+    std::set<std::string> keys;
+    for (const auto& row : store::ResultsReader::open(source).runs()) keys.insert(row.run_key);
+    std::int64_t found = 0;
+    for (std::int64_t i = begin; i < end; ++i)
+      found += keys.count(runs[static_cast<std::size_t>(i)].run_key) ? 1 : 0;
+    os << "reuse: " << source << " holds " << found << " of the " << end - begin << " runs\n";
+  }
   os << "first runs:\n";
   const std::int64_t shown = std::min<std::int64_t>(end - begin, 5);
   for (std::int64_t i = begin; i < begin + shown; ++i)
@@ -200,7 +210,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (dry) {
     std::optional<sweep::Shard> dry_shard;
     if (!shard.empty()) dry_shard = sweep::parse_shard(shard);
-    return dry_run(spec, out, dry_shard, std::cout);
+    return dry_run(spec, out, dry_shard, reuse, std::cout);
   }
   sweep::SweepOptions opts;
   opts.out = out;

@@ -56,6 +56,8 @@ def main():
         old_digest = digest(old)
 
         # Growing the random search: the 6 old runs are copied, the 6 new ones trained.
+        p = run("sweep", spec(d, 4), "--dry-run", "--reuse", old)
+        assert "holds 6 of the 12 runs" in p.stdout, p.stdout
         fresh = os.path.join(d, "fresh4.h5")
         run("sweep", spec(d, 4), "--out", fresh, "--jobs", "2")
         grown = os.path.join(d, "grown4.h5")
