@@ -7,27 +7,6 @@
 
 namespace cellzoo::sweep {
 
-namespace {
-
-// The results a row records, as the trainer would have returned them.
-train::TrainResult result_of(const store::RunRow& row) {
-  train::TrainResult r;
-  r.status = row.status;
-  r.error = row.error;
-  r.train_loss = row.train_loss;
-  r.valid_loss = row.valid_loss;
-  r.test_loss = row.test_loss;
-  r.valid_metric = row.valid_metric;
-  r.test_metric = row.test_metric;
-  r.best_epoch = static_cast<int>(row.best_epoch);
-  r.epochs = static_cast<int>(row.epochs);
-  r.wall_seconds = row.wall_seconds;
-  r.n_params = static_cast<long>(row.n_params);
-  return r;
-}
-
-}  // namespace
-
 ReusePlan plan_reuse(const std::vector<std::string>& files,
                      const std::vector<const RunSpec*>& pending,
                      const std::vector<HyperColumn>& columns,
@@ -59,7 +38,12 @@ ReusePlan plan_reuse(const std::vector<std::string>& files,
           continue;
         }
       }
-      store::RunRow copy = make_row(run, columns, result_of(row));
+      // Same key: same cell, task, seed and settings; the row keeps its results and takes
+      // this sweep's run id and hyper columns (which may be more or fewer).
+      store::RunRow copy = row;
+      copy.run_id = run.run_id;
+      copy.trial = run.trial;
+      copy.hyper = make_row(run, columns, train::TrainResult{}).hyper;
       new_id.emplace(row.run_id, run.run_id);
       plan.runs.push_back(std::move(copy));
       wanted.erase(it);
