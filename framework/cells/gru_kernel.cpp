@@ -1,0 +1,164 @@
+#include "framework/cells/gru_kernel.hpp"
+
+#include <string>
+
+#include "framework/cells/state_history.hpp"
+#include "framework/util/error.hpp"
+
+namespace cellzoo::cells {
+
+using ResetInput = GruOptions::ResetInput;
+using UpdateRecurrence = GruOptions::UpdateRecurrence;
+using CandidateInput = GruOptions::CandidateInput;
+
+template <typename S>
+GruCell<S>::GruCell(Index input, Index hidden, GruOptions options)
+    : Cell<S>(input, hidden), options_(options) {
+  const bool raw_reset = options.reset_input == ResetInput::raw;
+  const bool tanh_candidate = options.candidate_input == CandidateInput::tanh;
+  if ((raw_reset || tanh_candidate) && input != hidden)
+    throw Error(std::string(options.name) +
+                    (raw_reset ? " adds x to the reset gate unweighted"
+                               : " adds tanh(x) to the candidate unweighted") +
+                    ", so it needs input size == hidden size (got input " + std::to_string(input) +
+                    ", hidden " + std::to_string(hidden) + ")",
+                "use the same input and hidden size, e.g. put an embedding or another layer "
+                "of the hidden size in front, as Jozefowicz et al. did");
+  weighted_first_ = raw_reset ? hidden : 0;
+  weighted_rows_ = 3 * hidden - weighted_first_ - (tanh_candidate ? hidden : 0);
+  recurrent_rows_ = options.update_recurrence == UpdateRecurrence::h ? 2 * hidden : hidden;
+  layout_.add("W", weighted_rows_, input, ParamKind::input_weight);
+  layout_.add("R", recurrent_rows_, hidden, ParamKind::recurrent_weight);
+  if (options.update_recurrence == UpdateRecurrence::tanh_h)
+    layout_.add("Rz", hidden, hidden, ParamKind::recurrent_weight);
+  layout_.add("Rh", hidden, hidden, ParamKind::recurrent_weight);
+  layout_.add("b", 3 * hidden, 1, ParamKind::bias);
+  W_ = layout_.find("W");
+  R_ = layout_.find("R");
+  if (options.update_recurrence == UpdateRecurrence::tanh_h) Rz_ = layout_.find("Rz");
+  Rh_ = layout_.find("Rh");
+  b_ = layout_.find("b");
+}
+
+template <typename S>
+void GruCell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                         const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+  const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+  const bool tanh_h = options_.update_recurrence == UpdateRecurrence::tanh_h;
+  const auto b = param(theta, b_);
+  begin_history(initial, H, seq, scratch_, hs_);
+  packed_r_.pack(param(theta, R_), B);
+  if (tanh_h) packed_z_.pack(param(theta, Rz_), B);
+  packed_h_.pack(param(theta, Rh_), B);
+
+  // gates_ holds the pre-activations of r, z and n, then (in place) r, z and n.
+  gates_.resize(3 * H, T * B);
+  gates_.middleRows(weighted_first_, weighted_rows_).noalias() = param(theta, W_) * x;
+  if (options_.reset_input == ResetInput::raw) gates_.topRows(H) = x;
+  if (options_.candidate_input == CandidateInput::tanh) gates_.bottomRows(H) = x.array().tanh();
+  gates_.colwise() += b.col(0);
+  if (tanh_h) th_.resize(H, T * B);
+  rh_.resize(H, T * B);
+  for (Index t = 0; t < T; ++t) {
+    const Index n = seq.active(t);
+    auto g = gates_.middleCols(t * B, n);
+    const auto h_prev = hs_.middleCols(t * B, n);
+    packed_r_.multiply_add(h_prev, g.topRows(recurrent_rows_));
+    if (tanh_h) {
+      auto th = th_.middleCols(t * B, n);
+      th = h_prev.array().tanh();
+      packed_z_.multiply_add(th, g.middleRows(H, H));
+    }
+    g.topRows(2 * H) = g.topRows(2 * H).array().logistic();
+    auto rh = rh_.middleCols(t * B, n);
+    rh = g.topRows(H).array() * h_prev.array();
+    auto cand = g.bottomRows(H);
+    packed_h_.multiply_add(rh, cand);
+    cand = cand.array().tanh();
+    const auto z = g.middleRows(H, H).array();
+    auto h = hs_.middleCols((t + 1) * B, n);
+    if (options_.update_keeps_old)
+      h = z * h_prev.array() + (S(1) - z) * cand.array();
+    else
+      h = z * cand.array() + (S(1) - z) * h_prev.array();
+    if (n < B) {  // finite values for the weight-gradient GEMMs
+      hs_.middleCols((t + 1) * B + n, B - n).setZero();
+      if (tanh_h) th_.middleCols(t * B + n, B - n).setZero();
+      rh_.middleCols(t * B + n, B - n).setZero();
+    }
+  }
+  h_out = hs_.rightCols(T * B);
+  gather_final(hs_, seq, final);
+}
+
+template <typename S>
+void GruCell<S>::backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                          ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) {
+  const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+  const bool tanh_h = options_.update_recurrence == UpdateRecurrence::tanh_h;
+  const bool keeps_old = options_.update_keeps_old;
+  packed_r_.pack_transposed(param(theta, R_), B);
+  if (tanh_h) packed_z_.pack_transposed(param(theta, Rz_), B);
+  packed_h_.pack_transposed(param(theta, Rh_), B);
+  dgates_.resize(3 * H, T * B);
+  dh_.setZero(H, B);
+  drh_.resize(H, B);
+  if (tanh_h) dth_.resize(H, B);
+  for (Index t = T - 1; t >= 0; --t) {
+    const Index n = seq.active(t);
+    const auto g = gates_.middleCols(t * B, n);
+    const auto r = g.topRows(H).array();
+    const auto z = g.middleRows(H, H).array();
+    const auto cand = g.bottomRows(H).array();
+    const auto h_prev = hs_.middleCols(t * B, n).array();
+    auto dg = dgates_.middleCols(t * B, n);
+    auto dh = dh_.leftCols(n);
+    dh += dh_out.middleCols(t * B, n);
+    if (keeps_old) {
+      dg.bottomRows(H) = dh.array() * (S(1) - z) * (S(1) - cand.square());
+      dg.middleRows(H, H) = dh.array() * (h_prev - cand) * z * (S(1) - z);
+    } else {
+      dg.bottomRows(H) = dh.array() * z * (S(1) - cand.square());
+      dg.middleRows(H, H) = dh.array() * (cand - h_prev) * z * (S(1) - z);
+    }
+    auto drh = drh_.leftCols(n);
+    drh.setZero();
+    packed_h_.multiply_add(dg.bottomRows(H), drh);  // R_h^T dn
+    dg.topRows(H) = drh.array() * h_prev * r * (S(1) - r);
+    // dh_{t-1}: through the state update, r * h, tanh(h) (R_z^T dz) and R^T [dr; dz].
+    if (tanh_h) {
+      auto dth = dth_.leftCols(n);
+      dth.setZero();
+      packed_z_.multiply_add(dg.middleRows(H, H), dth);
+      const auto th = th_.middleCols(t * B, n).array();
+      if (keeps_old)
+        dh = dh.array() * z + drh.array() * r + dth.array() * (S(1) - th.square());
+      else
+        dh = dh.array() * (S(1) - z) + drh.array() * r + dth.array() * (S(1) - th.square());
+    } else if (keeps_old) {
+      dh = dh.array() * z + drh.array() * r;
+    } else {
+      dh = dh.array() * (S(1) - z) + drh.array() * r;
+    }
+    packed_r_.multiply_add(dg.topRows(recurrent_rows_), dh);
+    if (n < B) dgates_.middleCols(t * B + n, B - n).setZero();
+  }
+  // Weight gradients over all steps at once.
+  const auto dweighted = dgates_.middleRows(weighted_first_, weighted_rows_);
+  grad(dtheta, W_).noalias() = dweighted * x.transpose();
+  grad(dtheta, R_).noalias() = dgates_.topRows(recurrent_rows_) * hs_.leftCols(T * B).transpose();
+  if (tanh_h) grad(dtheta, Rz_).noalias() = dgates_.middleRows(H, H) * th_.transpose();
+  grad(dtheta, Rh_).noalias() = dgates_.bottomRows(H) * rh_.transpose();
+  grad(dtheta, b_) = dgates_.rowwise().sum();
+  if (dx) {
+    dx->noalias() = param(theta, W_).transpose() * dweighted;
+    if (options_.reset_input == ResetInput::raw) *dx += dgates_.topRows(H);
+    if (options_.candidate_input == CandidateInput::tanh)
+      dx->array() += dgates_.bottomRows(H).array() * (S(1) - x.array().tanh().square());
+  }
+}
+
+template class GruCell<float>;
+template class GruCell<double>;
+
+}  // namespace cellzoo::cells
