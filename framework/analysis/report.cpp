@@ -269,10 +269,18 @@ Report build_report(const std::string& path, const store::FileMeta& meta,
     if (runs.empty())
       throw Error(path + " has no runs yet (" + std::to_string(meta.total_runs) + " expected)",
                   "wait for the sweep to finish some runs, or merge its shard files");
-    if (!cells.count("lstm"))
-      throw Error(
-          "no --baseline given and " + path + " has no 'lstm' runs (cells: " + join(cells) + ")",
-          "choose the baseline with --baseline CELL");
+    if (!cells.count("lstm")) {
+      const auto rows = static_cast<std::int64_t>(runs.size());
+      const bool unfinished = meta.total_runs > rows;
+      throw Error("no --baseline given and " + path + " has no 'lstm' runs (cells: " + join(cells) +
+                      ")" +
+                      (unfinished ? "; " + std::to_string(rows) + " of " +
+                                        std::to_string(meta.total_runs) + " runs so far"
+                                  : ""),
+                  unfinished ? "wait for lstm's runs if the sweep has them, or choose a "
+                               "baseline that has runs with --baseline CELL"
+                             : "choose the baseline with --baseline CELL");
+    }
     co.baseline = "lstm";
   }
   co.top_fraction = options.top_fraction;

@@ -27,16 +27,17 @@ std::int64_t population_size(const std::string& spec_text) {
 
 }  // namespace
 
-std::vector<Architecture> top_architectures(const store::ResultsReader& file) {
-  const auto rows = file.candidates();
+std::vector<Architecture> top_architectures(const std::string& path,
+                                            const store::ResultsSnapshot& file) {
+  const auto& rows = file.candidates;
   if (rows.empty())
-    throw Error("'" + file.path() + "' has no /candidates: it is not an evolutionary search",
+    throw Error("'" + path + "' has no /candidates: it is not an evolutionary search",
                 "cellzoo top reads files of specs with search = evolution; compare the cells "
                 "of other sweeps with cellzoo report");
   std::map<std::string, std::string> texts;
-  for (const auto& c : file.cells()) texts.emplace(c.name, c.text);
+  for (const auto& c : file.cells) texts.emplace(c.name, c.text);
   std::map<std::string, std::int64_t> runs;
-  for (const auto& r : file.runs()) ++runs[r.cell];
+  for (const auto& r : file.runs) ++runs[r.cell];
 
   // Rows in (shard, generation, index) order, so later evaluations overwrite earlier ones.
   std::vector<const store::CandidateRow*> order;
@@ -74,7 +75,7 @@ std::vector<Architecture> top_architectures(const store::ResultsReader& file) {
   std::stable_sort(out.begin(), out.end(), [](const Architecture& a, const Architecture& b) {
     return a.fitness > b.fitness;
   });
-  const std::int64_t population = population_size(file.meta().spec_text);
+  const std::int64_t population = population_size(file.meta.spec_text);
   std::map<std::int64_t, std::int64_t> ranked;  // per shard
   for (auto& a : out) a.in_population = ranked[a.shard]++ < population;
   return out;

@@ -27,7 +27,8 @@ struct Architecture {
 // event). Each shard's population is its own: a cell found by two shards appears twice.
 // The population size is read from the file's spec_text ([evolution] population).
 // Throws cellzoo::Error when the file has no /candidates (not an evolutionary search).
-std::vector<Architecture> top_architectures(const store::ResultsReader& file);
+std::vector<Architecture> top_architectures(const std::string& path,
+                                            const store::ResultsSnapshot& file);
 
 // The first `n` as text: one header line per architecture, then its text, indented.
 std::string format_architectures(const std::vector<Architecture>& top, std::size_t n);

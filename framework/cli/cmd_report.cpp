@@ -57,19 +57,23 @@ int cmd_report(const std::vector<std::string>& args) {
     ro.where.emplace_back(w.substr(0, eq), w.substr(eq + 1));
   }
 
-  const auto reader = store::ResultsReader::open(file);
-  const auto& runs = reader.runs();
+  // A file that a running sweep is writing is read as it stands (store::read_snapshot).
+  const auto snapshot = store::read_snapshot(file);
+  const auto& runs = snapshot.runs;
+  if (snapshot.while_written) {
+    const std::string note = file + " is being written by a running sweep: this report covers " +
+                             "the " + std::to_string(runs.size()) + " runs recorded so far";
+    (format == "table" ? std::cout : std::cerr) << "cellzoo report: note: " << note << "\n";
+  }
   // Without --by, one report; with it, one per value of the column (in the same output).
   std::vector<analysis::Report> reports;
   if (by.empty()) {
-    reports.push_back(
-        analysis::build_report(file, reader.meta(), reader.hyper_columns(), runs, ro));
+    reports.push_back(analysis::build_report(file, snapshot.meta, snapshot.hyper, runs, ro));
   } else {
-    for (const auto& value : analysis::distinct_values(file, reader.hyper_columns(), runs, by)) {
+    for (const auto& value : analysis::distinct_values(file, snapshot.hyper, runs, by)) {
       auto group = ro;
       group.where.emplace_back(by, value);
-      reports.push_back(
-          analysis::build_report(file, reader.meta(), reader.hyper_columns(), runs, group));
+      reports.push_back(analysis::build_report(file, snapshot.meta, snapshot.hyper, runs, group));
     }
     if (reports.empty())
       throw Error(file + " has no runs yet", "wait for the sweep to record some");

@@ -22,8 +22,11 @@ int cmd_top(const std::vector<std::string>& args) {
   if (!parse_args("top", "FILE.h5 [--n 10]", options, args, vm, &positional)) return 0;
   if (n < 1) throw Error("--n must be at least 1, got " + std::to_string(n));
 
-  const auto file = store::ResultsReader::open(path);
-  const auto top = analysis::top_architectures(file);
+  const auto file = store::read_snapshot(path);  // also while the search is running
+  const auto top = analysis::top_architectures(path, file);
+  if (file.while_written)
+    std::cout << "note: " << path << " is being written by a running search; these are the "
+              << file.candidates.size() << " candidates recorded so far\n";
   std::cout << "top " << std::min<std::size_t>(top.size(), static_cast<std::size_t>(n)) << " of "
             << top.size() << " architectures that passed every stage of " << path
             << " (fitness = min over tasks of best / reference's best)\n\n"

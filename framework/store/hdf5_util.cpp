@@ -147,19 +147,24 @@ std::string corrupt_message(const std::string& path) {
   return "'" + path + "' is not a readable HDF5 file (truncated or corrupt?)";
 }
 
-Handle open_existing(const std::string& path, unsigned flags, const std::string& kind) {
+Handle open_existing(const std::string& path, unsigned flags, const std::string& kind,
+                     bool file_locking) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
     throw Error(kind + " '" + path + "' does not exist", "check the path");
   if (std::filesystem::is_directory(path, ec))
     throw Error("'" + path + "' is a directory, not a " + kind, "give the path of a .h5 file");
   if (H5Fis_hdf5(path.c_str()) <= 0) throw Error(corrupt_message(path), kCorruptHint);
-  const hid_t id = H5Fopen(path.c_str(), flags, H5P_DEFAULT);
+  Handle access = plist_handle(check(H5Pcreate(H5P_FILE_ACCESS), "creating a property list"));
+  if (!file_locking)
+    check_status(H5Pset_file_locking(access.get(), false, true), "turning file locking off");
+  const hid_t id = H5Fopen(path.c_str(), flags, access.get());
   if (id < 0) {
     const std::string detail = hdf5_detail();
     if (detail.find("unable to lock file") != std::string::npos)
-      throw Error("'" + path + "' is open for writing by another process (HDF5 file lock)",
-                  "wait until that process finishes, or read a copy of the file");
+      throw FileLocked("'" + path + "' is open for writing by another process (HDF5 file lock)",
+                       "wait until that process finishes (cellzoo report and top read it "
+                       "as it is being written)");
     if (detail.find("already open") != std::string::npos)
       throw Error("'" + path + "' is already open in this process (" + detail + ")",
                   "close the other reader or writer of this file first");

@@ -10,6 +10,8 @@
 #include <string>
 #include <utility>
 
+#include "framework/util/error.hpp"
+
 namespace cellzoo::store::detail {
 
 // Owns one hid_t and closes it with the matching H5?close function.
@@ -81,10 +83,19 @@ Handle attribute_handle(hid_t id);
 // A fixed-length, NUL-padded ASCII string type of `width` bytes (numpy 'S<width>').
 Handle string_type(std::size_t width);
 
+// The file is open for writing by another process (HDF5's file lock refused us).
+class FileLocked : public Error {
+ public:
+  using Error::Error;
+};
+
 // Opens an existing HDF5 file (flags H5F_ACC_RDONLY or H5F_ACC_RDWR) with one clear
 // cellzoo::Error for each way it can fail: missing ("<kind> '<path>' does not exist"), a
-// directory, not HDF5 or damaged (corrupt_message), locked by a writing process.
-Handle open_existing(const std::string& path, unsigned flags, const std::string& kind);
+// directory, not HDF5 or damaged (corrupt_message), locked by a writing process
+// (FileLocked). `file_locking` false opens without HDF5's lock (read-only snapshots of a
+// file being written, results_file.hpp).
+Handle open_existing(const std::string& path, unsigned flags, const std::string& kind,
+                     bool file_locking = true);
 std::string corrupt_message(const std::string& path);
 inline constexpr const char* kCorruptHint =
     "if the file was copied or downloaded, copy it again; otherwise it cannot be repaired by "

@@ -9,10 +9,12 @@
 #include <oneapi/tbb/version.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <thread>
 #include <tuple>
 
 #include "framework/store/hdf5_util.hpp"
@@ -328,8 +330,8 @@ std::string corrupt_message(const std::string& path) {
 }
 const char* const kCorruptHint = detail::kCorruptHint;
 
-Handle open_hdf5(const std::string& path, unsigned flags) {
-  return detail::open_existing(path, flags, "results file");
+Handle open_hdf5(const std::string& path, unsigned flags, bool file_locking = true) {
+  return detail::open_existing(path, flags, "results file", file_locking);
 }
 
 std::vector<std::string> split_names(const std::string& text) {
@@ -364,9 +366,9 @@ Handle open_dataset(hid_t file, const char* name, const std::string& path, bool 
   return detail::dataset_handle(id);
 }
 
-OpenedFile open_results(const std::string& path, unsigned flags) {
+OpenedFile open_results(const std::string& path, unsigned flags, bool file_locking = true) {
   OpenedFile out;
-  out.file = open_hdf5(path, flags);
+  out.file = open_hdf5(path, flags, file_locking);
   const hid_t f = out.file.get();
   const auto schema = detail::read_string_attribute(f, "schema");
   if (schema != kSchemaName)
@@ -1011,12 +1013,45 @@ ResultsReader::ResultsReader(ResultsReader&&) noexcept = default;
 ResultsReader& ResultsReader::operator=(ResultsReader&&) noexcept = default;
 ResultsReader::~ResultsReader() = default;
 
-ResultsReader ResultsReader::open(const std::string& path) {
+ResultsReader ResultsReader::open(const std::string& path, bool file_locking) {
   QuietErrors quiet;
   auto state = std::make_unique<State>();
   state->path = path;
-  state->f = open_results(path, H5F_ACC_RDONLY);
+  state->f = open_results(path, H5F_ACC_RDONLY, file_locking);
   return ResultsReader(std::move(state));
+}
+
+ResultsSnapshot read_snapshot(const std::string& path, int attempts) {
+  const auto read_all = [&](bool file_locking) {
+    const auto reader = ResultsReader::open(path, file_locking);
+    ResultsSnapshot s;
+    s.meta = reader.meta();
+    s.hyper = reader.hyper_columns();
+    s.runs = reader.runs();
+    s.curves = reader.curves();
+    s.cells = reader.cells();
+    s.candidates = reader.candidates();
+    s.while_written = !file_locking;
+    return s;
+  };
+  try {
+    return read_all(true);
+  } catch (const detail::FileLocked&) {
+  }
+  // A writer has the file open. It flushes after every run, so between its flushes the
+  // file on disk is complete; a read that overlaps a flush fails (or sees a reserved
+  // row, which the readers skip) and is retried.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return read_all(false);
+    } catch (const Error& e) {
+      if (attempt >= attempts)
+        throw Error(std::string(e.what()) + " (read while a sweep is writing it; " +
+                        std::to_string(attempts) + " attempts)",
+                    "try again, or wait until the sweep finishes");
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
 }
 
 const std::string& ResultsReader::path() const {

@@ -215,7 +215,9 @@ class ResultsReader {
   // Throws cellzoo::Error for a missing file, a file that is not readable HDF5
   // ("... is not a readable HDF5 file (truncated or corrupt?)"), a file locked by a
   // running writer, and an HDF5 file that is not a cellzoo results file.
-  static ResultsReader open(const std::string& path);
+  // `file_locking` false: open without HDF5's file lock (read_snapshot does, for a file a
+  // writer has open).
+  static ResultsReader open(const std::string& path, bool file_locking = true);
 
   ResultsReader(ResultsReader&&) noexcept;
   ResultsReader& operator=(ResultsReader&&) noexcept;
@@ -236,5 +238,23 @@ class ResultsReader {
   explicit ResultsReader(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
+
+// A whole results file read at once.
+struct ResultsSnapshot {
+  FileMeta meta;
+  std::vector<HyperColumn> hyper;
+  std::vector<RunRow> runs;
+  std::vector<CurveRow> curves;
+  std::vector<CellText> cells;
+  std::vector<CandidateRow> candidates;
+  bool while_written = false;  // a writer (a running sweep) had the file open
+};
+
+// Reads `path`, also while a sweep is writing it: when HDF5's file lock says a writer has
+// it open, the file is read without the lock (read-only: the writer is not disturbed),
+// and a read that meets the writer inside a flush is retried, up to `attempts` times
+// 0.2 s apart. The snapshot holds the runs flushed so far. The same errors as
+// ResultsReader::open otherwise.
+ResultsSnapshot read_snapshot(const std::string& path, int attempts = 10);
 
 }  // namespace cellzoo::store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Iterable, Union
 
 import h5py
@@ -48,15 +49,37 @@ def _table(f: h5py.File, name: str, path: str) -> pd.DataFrame:
     return df
 
 
-def _open(path: PathLike) -> h5py.File:
+def _read(path: PathLike, read, attempts: int = 10):
+    """``(read(f), while_written)`` for the open file ``f``, also while a sweep is writing it.
+
+    A running sweep holds HDF5's file lock; then the file is opened without it (read-only,
+    the writer is not disturbed) and a read that meets the writer inside its per-run flush
+    is retried, 0.2 s apart, like ``cellzoo report`` does (store::read_snapshot).
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise ResultsError(f"results file {path} does not exist")
     try:
-        return h5py.File(path, "r")
+        f = h5py.File(path, "r")
     except OSError as e:
-        raise ResultsError(f"{path} is not a readable HDF5 file ({e}); is it a cellzoo results "
-                           "file, and is no sweep still writing it?") from None
+        if "unable to lock file" not in str(e):
+            raise ResultsError(f"{path} is not a readable HDF5 file ({e}); is it a cellzoo "
+                               "results file?") from None
+    else:
+        with f:
+            return read(f), False
+    last = None
+    for _ in range(attempts):
+        try:
+            with h5py.File(path, "r", locking=False) as f:
+                return read(f), True
+        except ResultsError:
+            raise
+        except (OSError, KeyError, ValueError, RuntimeError) as e:
+            last = e
+            time.sleep(0.2)
+    raise ResultsError(f"{path} could not be read while a sweep is writing it ({last}); "
+                       "try again, or wait until the sweep finishes")
 
 
 def read_meta(f: h5py.File, path: str) -> dict:
@@ -89,21 +112,22 @@ def load_runs(path: Union[PathLike, Iterable[PathLike]]) -> pd.DataFrame:
 
     Strings are decoded, `cell` and `status` are categorical, and ``df.attrs`` holds the
     file's root attributes plus: ``files`` (the paths read), ``rows`` (runs loaded),
-    ``missing_runs`` (``total_runs`` - rows, never negative) and ``hyperparameters`` (a
-    list). Several files must come from the same spec (equal ``spec_hash``); a run present
+    ``missing_runs`` (``total_runs`` - rows, never negative), ``hyperparameters`` (a
+    list) and ``while_written`` (True when a running sweep had the file open: the rows are
+    the runs it had recorded). Several files must come from the same spec (equal ``spec_hash``); a run present
     in more than one of them (same ``run_key``) is kept once.
     """
     frames, metas = [], []
     for p in _paths(path):
-        with _open(p) as f:
-            meta = read_meta(f, p)
-            df = _table(f, "runs", p)
+        (meta, df), live = _read(p, lambda f: (read_meta(f, p), _table(f, "runs", p)))
+        meta["while_written"] = live
         missing = [c for c in RUN_COLUMNS if c not in df.columns]
         if missing:
             raise ResultsError(f"{p} is not a cellzoo results file: /runs lacks {missing}")
         frames.append(df)
         metas.append(meta)
     meta = dict(metas[0])
+    meta["while_written"] = any(m["while_written"] for m in metas)
     hashes = {m.get("spec_hash") for m in metas}
     if len(hashes) > 1:
         raise ResultsError(f"the files come from different sweeps (spec_hash {sorted(hashes)}); "
@@ -128,9 +152,7 @@ def load_curves(path: Union[PathLike, Iterable[PathLike]]) -> pd.DataFrame:
     """The learning curves, tidy: one row per (run_id, epoch) with the metric columns."""
     frames = []
     for p in _paths(path):
-        with _open(p) as f:
-            read_meta(f, p)
-            frames.append(_table(f, "curves", p))
+        frames.append(_read(p, lambda f: (read_meta(f, p), _table(f, "curves", p))[1])[0])
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     df = df.drop_duplicates(["run_id", "epoch"]).sort_values(["run_id", "epoch"], kind="stable")
     return df.reset_index(drop=True)
