@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "framework/cli/common.hpp"
+#include "framework/store/results_file.hpp"
 #include "framework/sweep/slurm.hpp"
 #include "framework/sweep/spec.hpp"
 #include "framework/util/error.hpp"
@@ -14,7 +15,7 @@ int cmd_slurm(const std::vector<std::string>& args) {
   namespace fs = std::filesystem;
   po::options_description options("options");
   std::string spec_path, out_dir;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, reuse;
   sweep::SlurmOptions o;
   std::int64_t max_array_size = 0;
   options.add_options()("spec", po::value(&spec_path)->required(),
@@ -28,6 +29,9 @@ int cmd_slurm(const std::vector<std::string>& args) {
       "directory of the shard files, scripts and logs (default: results/<name>.slurm)")(
       "set", po::value(&sets)->composing(),
       "override a spec value (repeatable); forwarded to every shard, e.g. trials=50")(
+      "reuse", po::value(&reuse)->composing(),
+      "an earlier results file whose matching runs every shard copies instead of training "
+      "(repeatable; see cellzoo sweep --reuse)")(
       "merge-anyway",
       "merge after the array ends however it ended (afterany) instead of only after every "
       "task succeeded (afterok)")(
@@ -39,7 +43,7 @@ int cmd_slurm(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_args("slurm",
                   "SPEC --shards N [--partition P] [--time T] [--cpus-per-task C] "
-                  "[--out-dir DIR] [--set key=value ...] [--submit]",
+                  "[--out-dir DIR] [--set key=value ...] [--reuse OLD.h5 ...] [--submit]",
                   options, args, vm, &positional))
     return 0;
 
@@ -52,6 +56,10 @@ int cmd_slurm(const std::vector<std::string>& args) {
   o.spec_path = fs::absolute(spec_path).lexically_normal().string();
   o.work_dir = fs::current_path().string();
   o.sets = sets;
+  for (const auto& r : reuse) {  // a bad file fails now, not in every array task
+    (void)store::ResultsReader::open(r);
+    o.reuse.push_back(fs::absolute(r).lexically_normal().string());
+  }
   o.out_dir = fs::absolute(out_dir.empty() ? "results/" + spec.name + ".slurm" : out_dir)
                   .lexically_normal()
                   .string();

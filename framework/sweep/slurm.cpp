@@ -79,7 +79,10 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
     throw Error("--cpus-per-task must be at least 1", "e.g. --cpus-per-task 4");
   if (o.max_array_size < 1)
     throw Error("MaxArraySize " + std::to_string(o.max_array_size) + " must be at least 1");
-  for (const auto* path : {&o.cellzoo_exe, &o.spec_path, &o.out_dir, &o.merged_out, &o.work_dir})
+  std::vector<const std::string*> paths = {&o.cellzoo_exe, &o.spec_path, &o.out_dir, &o.merged_out,
+                                           &o.work_dir};
+  for (const auto& r : o.reuse) paths.push_back(&r);
+  for (const auto* path : paths)
     if (path->empty() || path->front() != '/')
       throw Error("internal: slurm paths must be absolute, got '" + *path + "'");
   if (o.out_dir.find_first_of(" \t\n") != std::string::npos)
@@ -99,6 +102,7 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
 
   std::string sets;
   for (const auto& s : o.sets) sets += " --set " + shell_quote(s);
+  for (const auto& r : o.reuse) sets += " --reuse " + shell_quote(r);
   const std::string sweep = shell_quote(o.cellzoo_exe) + " sweep " + shell_quote(o.spec_path) +
                             " --shard \"$K/" + std::to_string(n) + "\" --out " +
                             shard_word(spec, o) + " --jobs \"${SLURM_CPUS_PER_TASK:-" +

@@ -16,6 +16,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from sweep_support import assert_same_metrics, run, runs_by_id, write_spec  # noqa: E402
 
+import h5py  # noqa: E402
+
 SOURCE_DIR = os.environ.get("CELLZOO_SOURCE_DIR",
                             os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 SLURM_LOCAL = os.path.join(SOURCE_DIR, "scripts", "slurm-local")
@@ -99,8 +101,11 @@ def exercise(cluster_dir, work, env):
     spec = write_spec(work, trials=2, epochs=2, train_size=128)  # 3 cells x 2 trials = 6 runs
     job_dir = os.path.join(work, "slurm")
     merged = os.path.join(work, "merged.h5")
+    # An earlier 1-trial sweep: every shard copies its cell's trial 0 from it (--reuse).
+    old = os.path.join(work, "old.h5")
+    run("sweep", spec, "--set", "trials=1", "--out", old, cwd=work)
     p = run("slurm", spec, "--shards", "3", "--out-dir", job_dir, "--cpus-per-task", "1",
-            "--set", f"out={merged}", "--submit", cwd=work, env=env)
+            "--set", f"out={merged}", "--reuse", old, "--submit", cwd=work, env=env)
     print(p.stdout, end="", flush=True)
     m = re.search(r"submitted array job (\d+) and merge job (\d+)", p.stdout)
     assert m, f"no job ids in the output of cellzoo slurm:\n{p.stdout}"
@@ -131,6 +136,10 @@ def exercise(cluster_dir, work, env):
     local = os.path.join(work, "local.h5")
     run("sweep", spec, "--jobs", "2", "--out", local, cwd=work)
     assert_same_metrics(local, merged, "local --jobs 2 vs SLURM array merged")
+    with h5py.File(merged, "r") as f:
+        reused = f.attrs["reused_from"]
+    reused = (reused.decode() if isinstance(reused, bytes) else str(reused)).splitlines()
+    assert len(reused) == 3 and all(r.startswith(f"{old}: 1 runs") for r in reused), reused
 
 
 # A paper reproduction spec from experiments/, unchanged: only --set scales it down (the

@@ -541,6 +541,7 @@ TEST_CASE("slurm: one shard per array task below MaxArraySize", "[slurm]") {
   TempDir dir;
   const auto spec = parse_spec(kRandomSpec, "demo.ini");  // 18 runs
   auto o = slurm_options(dir.path, 3);
+  o.reuse = {"/abs/results/old run.h5"};  // forwarded to every shard, quoted
   const auto plan = plan_slurm(spec, o);
   CHECK(plan.array_tasks == 3);
   CHECK(plan.shards_per_task == 1);
@@ -570,7 +571,8 @@ TEST_CASE("slurm: one shard per array task below MaxArraySize", "[slurm]") {
     REQUIRE(calls.size() == 1);
     CHECK(calls[0] == "sweep /abs/experiments/demo.ini --shard " + std::to_string(k) + "/3 --out " +
                           plan.shard_files[k] +
-                          " --jobs 2 --set trials=6 --set space.lr=loguniform(1e-3, 1e-1)");
+                          " --jobs 2 --set trials=6 --set space.lr=loguniform(1e-3, 1e-1)"
+                          " --reuse /abs/results/old run.h5");
   }
   const auto merge = run_script(dir.path, plan.merge_path, 0);
   REQUIRE(merge.size() == 1);
