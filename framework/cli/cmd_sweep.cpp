@@ -106,14 +106,8 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
   std::int64_t begin = 0, end = static_cast<std::int64_t>(runs.size());
   if (shard) std::tie(begin, end) = sweep::shard_range(end, shard->index, shard->count);
   std::vector<train::TrainConfig> configs;
-  for (std::int64_t i = begin; i < end; ++i) {
-    const auto& run = runs[static_cast<std::size_t>(i)];
-    try {
-      configs.push_back(train::resolve(run.settings));
-    } catch (const Error& e) {
-      throw Error(std::string(e.what()) + " (run " + run.label + ")", e.hint());
-    }
-  }
+  for (std::int64_t i = begin; i < end; ++i)
+    configs.push_back(runs[static_cast<std::size_t>(i)].config);
   sweep::TaskDataCache cache;
   const auto variants = sweep::check_task_variants(spec, configs, cache);
   const sweep::TaskDataPtr data =

@@ -267,10 +267,10 @@ Handle create_table(hid_t file, const char* name, hid_t file_type, std::size_t r
   Handle dcpl =
       detail::plist_handle(check(H5Pcreate(H5P_DATASET_CREATE), "creating a property list"));
   check_status(H5Pset_chunk(dcpl.get(), 1, chunk), "setting the chunk size");
-  // String columns are wide and NUL-padded (paths); deflate level 1 shrinks the padding to
-  // almost nothing at a negligible cost per flush. Every HDF5 reader (h5py, h5dump) has it.
-  if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0)
-    check_status(H5Pset_deflate(dcpl.get(), 1), "enabling compression");
+  // No compression filter: a compressed chunk changes size and moves on every rewrite, and
+  // HDF5 may reuse the space it left for another chunk before the next flush, so a kill
+  // between two flushes left the on-disk index pointing at overwritten data ("inflate()
+  // failed"; measured with test_crash.cpp). Uncompressed chunks are rewritten in place.
   return detail::dataset_handle(
       check(H5Dcreate2(file, name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
             "creating /" + std::string(name) + " in '" + path + "'"));

@@ -7,10 +7,10 @@
 // HDF5 is never touched from several threads by the store.
 //
 // Fixed string widths (bytes, ASCII): run_key 32, cell 256, task 32, status 12, error 256,
-// text hyperparameters 1024, /cells name 256, hash 32, text 8192; /candidates kind 16, name
+// text hyperparameters 512, /cells name 256, hash 32, text 8192; /candidates kind 16, name
 // 256, hash and parent_hash 32, stage_task 32, status 12. Cell names and text
-// hyperparameters hold file paths (file:..., task.data), so they are wide; the tables are
-// deflate-compressed, so the padding costs next to nothing on disk. Files written with
+// hyperparameters hold file paths (file:..., task.data), so they are wide (a row is about
+// 1 KB plus 512 bytes per text column; uncompressed, see create_table). Files written with
 // narrower widths (before 2026-11-28) are read and resumed with their own widths.
 // A key-like value (run_key, cell, task, status, text hyperparameter, cell name/hash/text)
 // that does not fit is refused with cellzoo::Error; an error message that does not fit is
@@ -37,7 +37,7 @@ inline constexpr std::size_t kCellWidth = 256;
 inline constexpr std::size_t kTaskWidth = 32;
 inline constexpr std::size_t kStatusWidth = 12;
 inline constexpr std::size_t kErrorWidth = 256;
-inline constexpr std::size_t kHyperTextWidth = 1024;
+inline constexpr std::size_t kHyperTextWidth = 512;
 inline constexpr std::size_t kCellHashWidth = 32;
 inline constexpr std::size_t kCellTextWidth = 8192;
 inline constexpr std::size_t kCandidateKindWidth = 16;

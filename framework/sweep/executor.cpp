@@ -109,7 +109,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   std::vector<train::TrainConfig> configs;
   configs.reserve(runs.size());
   for (std::int64_t i = begin; i < end; ++i)
-    configs.push_back(train::resolve(runs[static_cast<std::size_t>(i)].settings));
+    configs.push_back(runs[static_cast<std::size_t>(i)].config);
   TaskDataCache task_data;
   (void)check_task_variants(spec, configs, task_data);
   const TaskDataPtr first_data =

@@ -101,11 +101,11 @@ std::string origin_of(const Spec& spec, const std::string& key) {
   return spec.source;
 }
 
-// Validates a run's settings with the training engine's table; a bad value is reported at
-// the spec line it came from.
-void check_settings(const Spec& spec, const RunSpec& run) {
+// train::resolve(run.settings): validates them with the training engine's table, and
+// reports a bad value at the spec line it came from.
+train::TrainConfig resolve_settings(const Spec& spec, const RunSpec& run) {
   try {
-    (void)train::resolve(run.settings);
+    return train::resolve(run.settings);
   } catch (const Error& whole) {
     for (const auto& [key, value] : run.settings) {
       if (key.rfind("task.", 0) == 0) continue;
@@ -215,7 +215,7 @@ std::vector<RunSpec> expand(const Spec& spec) {
       for (const auto& [name, dim] : spec.space)
         run.label += "/" + name + ":" + label_value(run.settings.at(name));
       run.label += "/trial:" + std::to_string(t);
-      check_settings(spec, run);
+      run.config = resolve_settings(spec, run);
       runs.push_back(std::move(run));
     }
   }

@@ -20,6 +20,8 @@
 #include <variant>
 #include <vector>
 
+#include "framework/train/hyperparameters.hpp"
+
 namespace cellzoo::sweep {
 
 // evolution: Jozefowicz-style architecture search (evolution.hpp), not an expansion.
@@ -109,6 +111,7 @@ struct RunSpec {
   std::map<std::string, HyperValue> hyper;          // one entry per hyper_columns() name
   std::string run_key;                              // 32 hex digits identifying the configuration
   std::string label;                                // e.g. "lstm-cifg/hidden:128/lr:0.01/trial:3"
+  train::TrainConfig config;                        // train::resolve(settings), checked by expand
 };
 
 // Runs per cell: trials (random search) or grid points x trials (grid search).

@@ -1,12 +1,16 @@
 """h5py/pandas compatibility of the files the C++ store writes.
 
-Reads the fixtures that tests/store writes into the build tree (store_roundtrip.h5 and
-store_parameters.h5); exits 77 (skipped) when they are missing (run test_store first) or
-when this interpreter lacks h5py/numpy/pandas.
+Runs the two C++ store tests that write store_roundtrip.h5 and store_parameters.h5 into a
+directory of its own (CELLZOO_STORE_FIXTURE_DIR), so no other test can be rewriting them
+while they are read, then reads them with h5py and pandas. Exits 77 (skipped) when this
+interpreter lacks h5py/numpy/pandas.
 """
 import math
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 
 try:
     import h5py
@@ -18,13 +22,14 @@ except ImportError as e:
     sys.exit(77)
 
 build = os.environ.get("CELLZOO_BUILD_DIR", "build")
-results = os.path.join(build, "store_roundtrip.h5")
-parameters = os.path.join(build, "store_parameters.h5")
-for path in (results, parameters):
-    if not os.path.exists(path):
-        print(f"SKIP: {path} is missing; run the C++ store tests (test_store) first",
-              file=sys.stderr)
-        sys.exit(77)
+test_store = os.path.join(build, "tests", "test_store")
+fixtures = tempfile.mkdtemp(prefix="cellzoo-h5py-")
+for case in ("results file round-trips*", "parameters are stored in their mathematical shape"):
+    p = subprocess.run([test_store, case], capture_output=True, text=True,
+                       env={**os.environ, "CELLZOO_STORE_FIXTURE_DIR": fixtures})
+    assert p.returncode == 0 and "All tests passed" in p.stdout, (case, p.stdout, p.stderr)
+results = os.path.join(fixtures, "store_roundtrip.h5")
+parameters = os.path.join(fixtures, "store_parameters.h5")
 
 RUN_COLUMNS = ["run_id", "run_key", "cell", "task", "trial", "seed", "status", "error",
                "hidden", "lr", "optimizer", "train_loss", "valid_loss", "test_loss",
@@ -54,7 +59,7 @@ with h5py.File(results, "r") as f:
     runs = f["runs"]
     assert list(runs.dtype.names) == RUN_COLUMNS, runs.dtype.names
     widths = {"run_key": 32, "cell": 256, "task": 32, "status": 12, "error": 256,
-              "optimizer": 1024}
+              "optimizer": 512}
     for name, width in widths.items():
         assert runs.dtype[name] == np.dtype(f"S{width}"), (name, runs.dtype[name])
     assert runs.dtype["seed"] == np.int64 and runs.dtype["lr"] == np.float64
@@ -101,3 +106,4 @@ with h5py.File(parameters, "r") as f:
     assert text(f["parameters/cell/W"].attrs["kind"]) == "input_weight"
 
 print("ok: store_roundtrip.h5 and store_parameters.h5 read as expected with h5py/pandas")
+shutil.rmtree(fixtures)

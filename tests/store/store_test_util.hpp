@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -18,9 +19,18 @@ namespace cellzoo::store::testing {
 
 namespace fs = std::filesystem;
 
-// An empty scratch directory under the build tree, unique to `name`.
+// Where a test writes a file that tests/python/test_results_h5py.py reads: the directory
+// in CELLZOO_STORE_FIXTURE_DIR (that test runs this binary with its own, so that it never
+// races the same test run by ctest), else the build tree.
+inline fs::path fixture_path(const std::string& file) {
+  const char* dir = std::getenv("CELLZOO_STORE_FIXTURE_DIR");
+  return fs::path(dir && *dir ? dir : CELLZOO_BINARY_DIR) / file;
+}
+
+// An empty scratch directory, unique to `name`, under the build tree (or the fixture
+// directory).
 inline fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(CELLZOO_BINARY_DIR) / "store-test-tmp" / name;
+  const fs::path dir = fixture_path("store-test-tmp") / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

@@ -100,7 +100,7 @@ TEST_CASE("parameters are stored in their mathematical shape", "[store]") {
   layout.add("b", 2, 1, ParamKind::bias);
   const std::vector<double> values = {1, 4, 2, 5, 3, 6, 7, 8};
   // Also the fixture of tests/python/test_results_h5py.py.
-  const fs::path shared = fs::path(CELLZOO_BINARY_DIR) / "store_parameters.h5";
+  const fs::path shared = fixture_path("store_parameters.h5");
   fs::remove(shared);
   save_parameters<double>(shared.string(), {"rnn", 3, 2, {}}, {{"cell", layout.tensors(), values}});
 

@@ -47,8 +47,8 @@ TEST_CASE("results file round-trips runs, curves, cells, hyper columns, strings 
   const std::vector<std::int64_t> ids = {0, 1, 2, 3, 4, 5};
   std::vector<RunRow> written;
   std::vector<CurveRow> written_curves;
-  // Also the fixture of tests/python/test_results_h5py.py (a known path in the build tree).
-  const fs::path shared = fs::path(CELLZOO_BINARY_DIR) / "store_roundtrip.h5";
+  // Also the fixture of tests/python/test_results_h5py.py.
+  const fs::path shared = fixture_path("store_roundtrip.h5");
   fs::remove(shared);
   for (const fs::path& path : {dir / "r.h5", shared}) {
     auto writer = ResultsWriter::create(path.string(), sample_meta(), sample_columns());
@@ -120,14 +120,14 @@ TEST_CASE("long error messages are truncated, long keys are refused", "[store]")
   CHECK_THAT(error_of([&] { writer.append(long_cell, {}); }),
              Catch::Contains("column 'cell' is 257 bytes") && Catch::Contains("at most 256"));
   RunRow long_text = sample_run(2);
-  long_text.hyper[2] = std::string(1025, 'o');
+  long_text.hyper[2] = std::string(513, 'o');
   CHECK_THAT(error_of([&] { writer.append(long_text, {}); }),
              Catch::Contains("column 'optimizer'"));
   // Paths (task.data, file: cells) longer than the old 64-byte columns fit; a CI checkout's
   // absolute dataset path did not.
   RunRow long_path = sample_run(3);
   long_path.cell = "file:" + std::string(200, 'd') + "/mut1.cell";
-  long_path.hyper[2] = "/" + std::string(900, 'p') + "/jsb_chorales.json";
+  long_path.hyper[2] = "/" + std::string(480, 'p') + "/jsb_chorales.json";
   writer.append(long_path, {});
   writer.close();
 
