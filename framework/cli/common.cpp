@@ -20,6 +20,17 @@ bool parse_args(const std::string& command, const std::string& usage,
       return false;
     }
     po::notify(vm);
+  } catch (const po::required_option& e) {
+    // A missing positional argument is named as the usage names it, not as '--spec'.
+    const std::string name = e.get_option_name();  // "--spec"
+    const std::string bare = name.rfind("--", 0) == 0 ? name.substr(2) : name;
+    if (positional) {
+      for (unsigned i = 0; i < positional->max_total_count() && i < 8; ++i)
+        if (positional->name_for_position(i) == bare)
+          throw Error("missing the " + bare + " argument",
+                      "usage: cellzoo " + command + " " + usage);
+    }
+    throw Error(std::string(e.what()), "see 'cellzoo " + command + " --help'");
   } catch (const po::error& e) {
     throw Error(std::string(e.what()), "see 'cellzoo " + command + " --help'");
   }

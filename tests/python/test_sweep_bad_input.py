@@ -96,6 +96,9 @@ def main():
         expect_error(d, GOOD, ["--out", out, "--set", "nosuchkey=1"], "nosuchkey")
         p = run("sweep", os.path.join(d, "missing.ini"), check=False)
         assert p.returncode != 0 and "missing.ini" in p.stderr, p.stderr
+        p = run("sweep", check=False)  # no spec at all: named as the usage line names it
+        assert p.returncode != 0 and "missing the spec argument" in p.stderr and \
+            "usage: cellzoo sweep SPEC" in p.stderr, p.stderr
     print("ok: every bad input gives one clear error and leaves existing files untouched")
 
 
