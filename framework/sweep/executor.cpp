@@ -94,7 +94,11 @@ std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
 
 SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std::atomic<bool>& stop,
                        std::ostream& log) {
-  if (spec.search == Search::evolution) return run_evolution(spec, options, stop, log);
+  if (spec.search == Search::evolution) {
+    if (!options.reuse.empty())
+      throw Error("--reuse is for grid and random searches", "drop --reuse");
+    return run_evolution(spec, options, stop, log);
+  }
   // Everything that can be wrong with the input is checked before the file is touched.
   const std::vector<RunSpec> runs = expand(spec);
   const auto columns = hyper_columns(spec);
@@ -123,8 +127,6 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   SweepSummary summary;
   summary.out = options.out.empty() ? output_path(spec) : options.out;
   summary.total = end - begin;
-  if (spec.search == Search::evolution && !options.reuse.empty())
-    throw Error("--reuse is for grid and random searches", "drop --reuse");
   for (const auto& source : options.reuse) {
     std::error_code ec;
     if (!std::filesystem::exists(source))
@@ -146,14 +148,15 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     return make_row(runs[static_cast<std::size_t>(i)], columns, probe);
   };
   std::optional<store::ResultsWriter> writer;
+  std::set<std::string> done_keys;  // of the runs already in the file (resume)
   if (std::filesystem::exists(summary.out)) {
     writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash));
     if (writer->hyper_columns() != file_columns)
       throw Error(summary.out + " has other hyperparameter columns than this spec",
                   "use another --out file");
-    const auto done = writer->run_keys();
+    done_keys = writer->run_keys();
     for (std::int64_t i = begin; i < end; ++i)
-      if (!done.count(runs[static_cast<std::size_t>(i)].run_key)) writer->check(probe_row(i));
+      if (!done_keys.count(runs[static_cast<std::size_t>(i)].run_key)) writer->check(probe_row(i));
   } else {
     for (std::int64_t i = begin; i < end; ++i)
       store::ResultsWriter::check_new(probe_row(i), file_columns);
@@ -176,7 +179,6 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   // Before the first run of each language cell (add_cell skips rows already present).
   for (const auto& row : cell_rows) writer->add_cell(row);
 
-  const auto done_keys = writer->run_keys();
   std::vector<std::size_t> pending;  // indices into runs
   for (std::int64_t i = begin; i < end; ++i) {
     const auto& run = runs[static_cast<std::size_t>(i)];

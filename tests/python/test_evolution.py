@@ -195,6 +195,11 @@ def main():
         assert abs(fit[0] - best["fitness"]) < 1e-4 or fit[0] >= best["fitness"] - 1e-4, (fit, best)
         bad = run("top", os.path.join(d, "missing.h5"), check=False)
         assert bad.returncode == 2 and "does not exist" in bad.stderr, bad.stderr
+        # --reuse copies runs of grid/random expansions; a search refuses it, writing nothing.
+        never = os.path.join(d, "never.h5")
+        bad = run("sweep", spec, "--out", never, "--reuse", one, check=False)
+        assert bad.returncode == 2 and "--reuse is for grid and random" in bad.stderr, bad.stderr
+        assert not os.path.exists(never)
 
         # Shards evolve their own populations; merged, both are in one file.
         s0 = os.path.join(d, "s0.h5")
