@@ -193,9 +193,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   positional.add("spec", 1);
   po::variables_map vm;
   if (!parse_args("sweep",
-                  "SPEC [--out FILE.h5] [--jobs N] [--shard K/N] [--set key=value ...] [--reuse "
-                  "OLD.h5 ...] "
-                  "[--dry-run]",
+                  "SPEC [--out FILE.h5] [--jobs N] [--shard K/N] [--set key=value ...] "
+                  "[--reuse OLD.h5 ...] [--dry-run]",
                   options, args, vm, &positional))
     return 0;
 

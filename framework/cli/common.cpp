@@ -24,11 +24,13 @@ bool parse_args(const std::string& command, const std::string& usage,
     // A missing positional argument is named as the usage names it, not as '--spec'.
     const std::string name = e.get_option_name();  // "--spec"
     const std::string bare = name.rfind("--", 0) == 0 ? name.substr(2) : name;
-    if (positional) {
-      for (unsigned i = 0; i < positional->max_total_count() && i < 8; ++i)
-        if (positional->name_for_position(i) == bare)
-          throw Error("missing the " + bare + " argument",
-                      "usage: cellzoo " + command + " " + usage);
+    // Positions run up to max_total_count(), which is huge for an unlimited last name;
+    // that name then repeats, so the scan stops at the first repeat.
+    for (unsigned i = 0; positional && i < positional->max_total_count(); ++i) {
+      const std::string& at = positional->name_for_position(i);
+      if (at == bare)
+        throw Error("missing the " + bare + " argument", "usage: cellzoo " + command + " " + usage);
+      if (i > 0 && at == positional->name_for_position(i - 1)) break;
     }
     throw Error(std::string(e.what()), "see 'cellzoo " + command + " --help'");
   } catch (const po::error& e) {
