@@ -1028,7 +1028,6 @@ ResultsSnapshot read_snapshot(const std::string& path, int attempts) {
     s.meta = reader.meta();
     s.hyper = reader.hyper_columns();
     s.runs = reader.runs();
-    s.curves = reader.curves();
     s.cells = reader.cells();
     s.candidates = reader.candidates();
     s.while_written = !file_locking;

@@ -239,12 +239,12 @@ class ResultsReader {
   std::unique_ptr<State> state_;
 };
 
-// A whole results file read at once.
+// A results file read at once, without /curves (the largest table, which the report and
+// top do not need; ResultsReader::curves reads it).
 struct ResultsSnapshot {
   FileMeta meta;
   std::vector<HyperColumn> hyper;
   std::vector<RunRow> runs;
-  std::vector<CurveRow> curves;
   std::vector<CellText> cells;
   std::vector<CandidateRow> candidates;
   bool while_written = false;  // a writer (a running sweep) had the file open

@@ -17,7 +17,7 @@
 namespace cellzoo::sweep {
 
 struct ReusePlan {
-  std::vector<store::RunRow> runs;      // the copies, in the order of `pending`
+  std::vector<store::RunRow> runs;      // the copies, in the order met in the files
   std::vector<store::CurveRow> curves;  // their curves, with the new run_ids
   std::vector<std::string> sources;     // one line per file: what came from it
   // Runs matched by run_key but not copied: their language cell's text differs now.
