@@ -114,8 +114,8 @@ def load_runs(path: Union[PathLike, Iterable[PathLike]]) -> pd.DataFrame:
     file's root attributes plus: ``files`` (the paths read), ``rows`` (runs loaded),
     ``missing_runs`` (``total_runs`` - rows, never negative), ``hyperparameters`` (a
     list) and ``while_written`` (True when a running sweep had the file open: the rows are
-    the runs it had recorded). Several files must come from the same spec (equal ``spec_hash``); a run present
-    in more than one of them (same ``run_key``) is kept once.
+    the runs it had recorded). Several files must come from the same spec (equal
+    ``spec_hash``); a run present in more than one of them (same ``run_key``) is kept once.
     """
     frames, metas = [], []
     for p in _paths(path):
@@ -152,7 +152,10 @@ def load_curves(path: Union[PathLike, Iterable[PathLike]]) -> pd.DataFrame:
     """The learning curves, tidy: one row per (run_id, epoch) with the metric columns."""
     frames = []
     for p in _paths(path):
-        frames.append(_read(p, lambda f: (read_meta(f, p), _table(f, "curves", p))[1])[0])
+        def curves(f, p=p):
+            read_meta(f, p)  # refuses files that are not cellzoo results
+            return _table(f, "curves", p)
+        frames.append(_read(p, curves)[0])
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     df = df.drop_duplicates(["run_id", "epoch"]).sort_values(["run_id", "epoch"], kind="stable")
     return df.reset_index(drop=True)
