@@ -1,0 +1,394 @@
+// ResultsWriter: creates a results file or reopens one to resume it, and appends runs,
+// curves, cells and candidates, flushing after each so that a killed process leaves a
+// readable file.
+#include <oneapi/tbb/version.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "framework/store/hdf5_util.hpp"
+#include "framework/store/opened_file.hpp"
+#include "framework/store/results_file.hpp"
+#include "framework/store/row_layout.hpp"
+#include "framework/store/schema.hpp"
+#include "framework/store/table_io.hpp"
+#include "framework/util/build_info.hpp"
+#include "framework/util/error.hpp"
+
+namespace cellzoo::store {
+
+using detail::check;
+using detail::check_status;
+using detail::Handle;
+using detail::OpenedFile;
+using detail::QuietErrors;
+using detail::RowLayout;
+
+using detail::append_rows;
+using detail::check_candidate_row;
+using detail::check_cell_text;
+using detail::check_run_row;
+using detail::create_table;
+using detail::decode_candidates;
+using detail::decode_cells;
+using detail::decode_curves;
+using detail::decode_runs;
+using detail::default_candidate_layout;
+using detail::default_cell_layout;
+using detail::default_curve_layout;
+using detail::default_run_layout;
+using detail::encode_candidate;
+using detail::encode_cell;
+using detail::encode_curve;
+using detail::encode_run;
+using detail::open_results;
+using detail::read_table;
+using detail::shrink_table;
+using detail::validate_hyper_columns;
+using detail::write_meta;
+
+namespace fs = std::filesystem;
+
+struct ResultsWriter::State {
+  std::string path;
+  OpenedFile f;
+  Handle run_type, curve_type, cell_type, candidate_type;  // in-memory compound types
+  std::set<std::string> keys;
+  std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> candidate_keys;
+  std::set<std::int64_t> ids;
+  std::map<std::string, CellText> cells;
+  bool closed = false;
+
+  void flush() {
+    check_status(H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL), "flushing '" + path + "'",
+                 "is the disk full?");
+  }
+  void require_open() const {
+    if (closed) throw Error("results file '" + path + "' was already closed");
+  }
+  // Loads what is in the file so that duplicates can be refused.
+  void index_existing() {
+    run_type = f.run_layout.make_type(false);
+    curve_type = f.curve_layout.make_type(false);
+    if (f.cells.valid()) cell_type = f.cell_layout.make_type(false);
+    if (f.candidates.valid()) {
+      candidate_type = f.candidate_layout.make_type(false);
+      for (const auto& c : decode_candidates(
+               f.candidate_layout,
+               read_table(f.candidates.get(), f.candidate_layout, f.n_candidates, path),
+               f.n_candidates))
+        candidate_keys.emplace(c.shard, c.generation, c.index);
+    }
+    for (const auto& r :
+         decode_runs(f.run_layout, f.hyper, read_table(f.runs.get(), f.run_layout, f.n_runs, path),
+                     f.n_runs)) {
+      keys.insert(r.run_key);
+      ids.insert(r.run_id);
+    }
+    if (f.cells.valid())
+      for (auto& c : decode_cells(
+               f.cell_layout, read_table(f.cells.get(), f.cell_layout, f.n_cells, path), f.n_cells))
+        cells.emplace(c.name, c);
+  }
+  void validate(const RunRow& run, std::set<std::string>& batch_keys,
+                std::set<std::int64_t>& batch_ids) const {
+    check_run_row(f.run_layout, f.hyper, run, path);
+    if (keys.count(run.run_key) || !batch_keys.insert(run.run_key).second)
+      throw Error("run_key " + run.run_key + " (run " + std::to_string(run.run_id) +
+                      ") is already in '" + path + "'",
+                  "skip runs listed by run_keys() when resuming");
+    if (ids.count(run.run_id) || !batch_ids.insert(run.run_id).second)
+      throw Error("run_id " + std::to_string(run.run_id) + " is already in '" + path + "'",
+                  "run ids are unique within a file");
+  }
+  void write(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves) {
+    require_open();
+    std::set<std::string> batch_keys;
+    std::set<std::int64_t> batch_ids;
+    for (const auto& r : runs) validate(r, batch_keys, batch_ids);
+    for (const auto& c : curves)
+      if (!batch_ids.count(c.run_id))
+        throw Error("curve row of run " + std::to_string(c.run_id) +
+                        " does not belong to a run appended with it",
+                    "pass each run's curve rows together with the run");
+    std::vector<char> run_data(runs.size() * f.run_layout.size());
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      encode_run(f.run_layout, f.hyper, runs[i], run_data.data() + i * f.run_layout.size());
+    std::vector<char> curve_data(curves.size() * f.curve_layout.size());
+    for (std::size_t i = 0; i < curves.size(); ++i)
+      encode_curve(f.curve_layout, curves[i], curve_data.data() + i * f.curve_layout.size());
+    QuietErrors quiet;
+    // Curves first: a kill between the two leaves orphan curve rows (dropped on resume)
+    // rather than a run without its curves.
+    append_rows(f.curves.get(), curve_type.get(), f.n_curves, curve_data, curves.size(),
+                "/curves of '" + path + "'");
+    append_rows(f.runs.get(), run_type.get(), f.n_runs, run_data, runs.size(),
+                "/runs of '" + path + "'");
+    flush();
+    keys.insert(batch_keys.begin(), batch_keys.end());
+    ids.insert(batch_ids.begin(), batch_ids.end());
+  }
+};
+
+ResultsWriter::ResultsWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
+ResultsWriter::ResultsWriter(ResultsWriter&&) noexcept = default;
+ResultsWriter& ResultsWriter::operator=(ResultsWriter&&) noexcept = default;
+
+ResultsWriter::~ResultsWriter() {
+  if (!state_ || state_->closed) return;
+  QuietErrors quiet;
+  H5Fflush(state_->f.file.get(), H5F_SCOPE_GLOBAL);
+}
+
+ResultsWriter ResultsWriter::create(const std::string& path, const FileMeta& meta,
+                                    std::vector<HyperColumn> hyper_columns) {
+  validate_hyper_columns(hyper_columns);
+  if (meta.spec_hash.empty())
+    throw Error("cannot create '" + path + "': FileMeta.spec_hash is empty",
+                "set the hash of the resolved spec (resume and merge compare it)");
+  QuietErrors quiet;
+  std::error_code ec;
+  if (fs::exists(path, ec))
+    throw Error(
+        "results file '" + path + "' already exists; cellzoo never overwrites a results file",
+        "resume it with --resume, choose another --out, or delete the old file yourself");
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) {
+    const std::string detail = detail::hdf5_detail();
+    if (fs::exists(path, ec))
+      throw Error(
+          "results file '" + path + "' already exists; cellzoo never overwrites a results file",
+          "resume it with --resume, choose another --out, or delete the old file yourself");
+    const fs::path parent = fs::absolute(fs::path(path), ec).parent_path();
+    std::string why = "cannot create results file '" + path + "'";
+    if (!fs::exists(parent, ec))
+      why += ": directory '" + parent.string() + "' does not exist";
+    else if (!fs::is_directory(parent, ec))
+      why += ": '" + parent.string() + "' is not a directory";
+    if (!detail.empty()) why += " (HDF5: " + detail + ")";
+    throw Error(
+        why,
+        "write to an existing directory you may write in (mkdir -p it), or choose another --out");
+  }
+  auto state = std::make_unique<State>();
+  state->path = path;
+  OpenedFile& f = state->f;
+  f.file = detail::file_handle(id);
+  f.meta = meta;
+  FileMeta& m = f.meta;
+  const BuildInfo& build = build_info();
+  m.schema_version = kSchemaVersion;
+  m.cellzoo_version = build.version;
+  m.git_commit = build.git_commit;
+  m.compiler = build.compiler;
+  m.eigen_version = build.eigen_version;
+  m.tbb_version = TBB_runtime_version();
+  m.hdf5_version = detail::hdf5_library_version();
+  m.host = detail::host_name();
+  m.created_utc = detail::utc_now();
+  m.finished_utc.clear();
+  f.hyper = std::move(hyper_columns);
+  f.run_layout = default_run_layout(f.hyper);
+  f.curve_layout = default_curve_layout();
+  f.cell_layout = default_cell_layout();
+  try {
+    f.runs =
+        create_table(id, "runs", f.run_layout.make_type(true).get(), f.run_layout.size(), path);
+    f.curves = create_table(id, "curves", f.curve_layout.make_type(true).get(),
+                            f.curve_layout.size(), path);
+    f.cells =
+        create_table(id, "cells", f.cell_layout.make_type(true).get(), f.cell_layout.size(), path);
+    write_meta(id, m, f.hyper);  // last: a file with the schema attribute is complete
+    state->run_type = f.run_layout.make_type(false);
+    state->curve_type = f.curve_layout.make_type(false);
+    state->cell_type = f.cell_layout.make_type(false);
+    state->flush();
+  } catch (...) {
+    // The file is ours and incomplete: do not leave a half-made results file behind.
+    state.reset();
+    fs::remove(path, ec);
+    throw;
+  }
+  return ResultsWriter(std::move(state));
+}
+
+ResultsWriter ResultsWriter::open_for_resume(const std::string& path,
+                                             const std::string& expected_spec_hash) {
+  QuietErrors quiet;
+  {
+    // Validate read-only first, so that a refused file is never opened for writing.
+    OpenedFile probe = open_results(path, H5F_ACC_RDONLY);
+    if (probe.meta.spec_hash != expected_spec_hash)
+      throw Error("'" + path + "' was written by another spec (spec_hash " + probe.meta.spec_hash +
+                      ", this spec has " + expected_spec_hash + "; command: " +
+                      (probe.meta.command_line.empty() ? "unknown" : probe.meta.command_line) + ")",
+                  "resume only with the spec that made the file, or write this one with --out to "
+                  "another file");
+  }
+  auto state = std::make_unique<State>();
+  state->path = path;
+  state->f = open_results(path, H5F_ACC_RDWR);
+  state->index_existing();
+  OpenedFile& f = state->f;
+  // Drop what a writer killed inside append() may have left at the ends of the tables.
+  hsize_t runs_end = f.n_runs;
+  if (runs_end > 0) {
+    const auto data = read_table(f.runs.get(), f.run_layout, f.n_runs, path);
+    while (runs_end > 0 &&
+           f.run_layout.get_str(data.data() + (runs_end - 1) * f.run_layout.size(), 1).empty())
+      --runs_end;
+  }
+  hsize_t curves_end = f.n_curves;
+  if (curves_end > 0) {
+    const auto curves = decode_curves(
+        f.curve_layout, read_table(f.curves.get(), f.curve_layout, f.n_curves, path), f.n_curves);
+    while (curves_end > 0 &&
+           (curves[curves_end - 1].epoch <= 0 || !state->ids.count(curves[curves_end - 1].run_id)))
+      --curves_end;
+  }
+  if (runs_end < f.n_runs || curves_end < f.n_curves) {
+    shrink_table(f.runs.get(), f.n_runs, runs_end, "/runs of '" + path + "'");
+    shrink_table(f.curves.get(), f.n_curves, curves_end, "/curves of '" + path + "'");
+    state->flush();
+  }
+  return ResultsWriter(std::move(state));
+}
+
+void ResultsWriter::check(const RunRow& run) const {
+  state_->require_open();
+  std::set<std::string> batch_keys;
+  std::set<std::int64_t> batch_ids;
+  state_->validate(run, batch_keys, batch_ids);
+}
+
+void ResultsWriter::check_new(const RunRow& run, const std::vector<HyperColumn>& hyper) {
+  validate_hyper_columns(hyper);
+  check_run_row(default_run_layout(hyper), hyper, run, "a new results file");
+}
+
+void ResultsWriter::append(const RunRow& run, const std::vector<CurveRow>& curves) {
+  state_->write({run}, curves);
+}
+
+void ResultsWriter::append_batch(const std::vector<RunRow>& runs,
+                                 const std::vector<CurveRow>& curves) {
+  state_->write(runs, curves);
+}
+
+void ResultsWriter::add_cell(const CellText& cell) {
+  State& s = *state_;
+  s.require_open();
+  if (!s.f.cells.valid())
+    throw Error("'" + s.path + "' has no /cells table (written by an older cellzoo)",
+                "write this sweep to a new file");
+  if (auto it = s.cells.find(cell.name); it != s.cells.end()) {
+    if (it->second == cell) return;
+    throw Error("cell '" + cell.name + "' is already in '" + s.path + "' with another text (hash " +
+                    it->second.hash + ", now " + cell.hash + ")",
+                "give the changed cell another name, or write to a new file");
+  }
+  check_cell_text(s.f.cell_layout, cell);
+  std::vector<char> data(s.f.cell_layout.size());
+  encode_cell(s.f.cell_layout, cell, data.data());
+  QuietErrors quiet;
+  append_rows(s.f.cells.get(), s.cell_type.get(), s.f.n_cells, data, 1,
+              "/cells of '" + s.path + "'");
+  s.flush();
+  s.cells.emplace(cell.name, cell);
+}
+
+void ResultsWriter::add_candidate(const CandidateRow& c) {
+  State& s = *state_;
+  s.require_open();
+  const auto key = std::make_tuple(c.shard, c.generation, c.index);
+  if (s.candidate_keys.count(key))
+    throw Error("candidate (shard " + std::to_string(c.shard) + ", generation " +
+                    std::to_string(c.generation) + ", index " + std::to_string(c.index) +
+                    ") is already in '" + s.path + "'",
+                "skip the rows candidates() returns when resuming");
+  QuietErrors quiet;
+  OpenedFile& f = s.f;
+  if (!f.candidates.valid()) {
+    f.candidate_layout = default_candidate_layout();
+    f.candidates =
+        create_table(f.file.get(), "candidates", f.candidate_layout.make_type(true).get(),
+                     f.candidate_layout.size(), s.path);
+    f.n_candidates = 0;
+    s.candidate_type = f.candidate_layout.make_type(false);
+  }
+  const RowLayout& l = f.candidate_layout;
+  check_candidate_row(l, c);
+  std::vector<char> data(l.size());
+  encode_candidate(l, c, data.data());
+  append_rows(f.candidates.get(), s.candidate_type.get(), f.n_candidates, data, 1,
+              "/candidates of '" + s.path + "'");
+  s.flush();
+  s.candidate_keys.insert(key);
+}
+
+std::vector<CandidateRow> ResultsWriter::candidates() const {
+  const State& s = *state_;
+  s.require_open();
+  QuietErrors quiet;
+  if (!s.f.candidates.valid()) return {};
+  return decode_candidates(
+      s.f.candidate_layout,
+      read_table(s.f.candidates.get(), s.f.candidate_layout, s.f.n_candidates, s.path),
+      s.f.n_candidates);
+}
+
+void ResultsWriter::record_reuse(const std::string& line) {
+  State& s = *state_;
+  s.require_open();
+  QuietErrors quiet;
+  s.f.meta.reused_from += (s.f.meta.reused_from.empty() ? "" : "\n") + line;
+  detail::write_string_attribute(s.f.file.get(), "reused_from", s.f.meta.reused_from);
+  s.flush();
+}
+
+void ResultsWriter::set_finished() {
+  State& s = *state_;
+  s.require_open();
+  QuietErrors quiet;
+  s.f.meta.finished_utc = detail::utc_now();
+  detail::write_string_attribute(s.f.file.get(), "finished_utc", s.f.meta.finished_utc);
+  s.flush();
+}
+
+void ResultsWriter::close() {
+  State& s = *state_;
+  s.require_open();
+  QuietErrors quiet;
+  s.flush();
+  s.closed = true;
+  s.run_type.reset();
+  s.curve_type.reset();
+  s.cell_type.reset();
+  s.candidate_type.reset();
+  s.f.candidates.reset();
+  s.f.runs.reset();
+  s.f.curves.reset();
+  s.f.cells.reset();
+  if (!s.f.file.reset())
+    throw Error("closing results file '" + s.path + "' failed", "is the disk full?");
+}
+
+const std::string& ResultsWriter::path() const {
+  return state_->path;
+}
+const FileMeta& ResultsWriter::meta() const {
+  return state_->f.meta;
+}
+const std::vector<HyperColumn>& ResultsWriter::hyper_columns() const {
+  return state_->f.hyper;
+}
+std::set<std::string> ResultsWriter::run_keys() const {
+  return state_->keys;
+}
+std::size_t ResultsWriter::run_count() const {
+  return state_->keys.size();
+}
+
+}  // namespace cellzoo::store
