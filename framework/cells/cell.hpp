@@ -9,14 +9,23 @@
 // forward() keeps in the cell's workspace what backward() needs, so a Cell object
 // belongs to one run (one thread). backward() must follow the forward() of the same
 // batch; it overwrites dtheta with dLoss/dtheta given dh_out = dLoss/dh_out, and
-// optionally writes dx = dLoss/dx. Gradients do not flow into the initial state
-// (truncated BPTT cuts there).
+// optionally writes dx = dLoss/dx (zero at padded positions). Gradients do not flow into
+// the initial state (truncated BPTT cuts there). Padded positions of x and dh_out are
+// never read.
+//
+// forward() and backward() are the checked entry points: they validate every shape
+// against the cell and the sequence layout (one cellzoo::Error naming the cell, the
+// argument, what it is and what it should be) and then call the implementation's
+// do_forward() / do_backward(), which may take the shapes as given. A cell implements
+// those two, its constructor (the parameter layout) and, if it has more than one state or
+// a forget gate, state_count() and forget_bias_range(). tests/contract checks every
+// registered cell against this whole contract.
 //
 // Implementations follow the cuDNN-style restructuring: one GEMM for the input
 // projections of all steps, per step only the recurrent GEMM and one fused pass over the
 // gates, and in backward one GEMM each for the input and recurrent weight gradients over
 // all steps. Buffers are sized once per batch shape: no heap allocation inside the time
-// loop.
+// loop, and none at all when the same batch shape comes again.
 #pragma once
 
 #include <optional>
@@ -45,11 +54,15 @@ struct InitOptions {
 template <typename S>
 class Cell {
  public:
-  Cell(Index input_size, Index hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+  // Throws cellzoo::Error unless both sizes are positive.
+  Cell(Index input_size, Index hidden_size);
   virtual ~Cell() = default;
   Cell(const Cell&) = delete;
   Cell& operator=(const Cell&) = delete;
 
+  // The registry name, for messages (set by CellEntry::make; empty for a cell built by hand).
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
   Index input_size() const { return input_size_; }
   Index hidden_size() const { return hidden_size_; }
   const ParamLayout& layout() const { return layout_; }
@@ -62,12 +75,23 @@ class Cell {
   // Draws the initial parameters (see InitOptions).
   void initialize(VectorRef<S> theta, Rng& rng, const InitOptions& options) const;
 
-  virtual void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                       const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) = 0;
-  virtual void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                        ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) = 0;
+  // Runs the batch from `initial` (zeros when null); writes h_out and, if asked, the state
+  // after each sequence's last step into `final`. Throws cellzoo::Error on a bad shape.
+  void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+               const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final);
+  // Gradients of the batch of the preceding forward() (same theta, x and layout). Throws
+  // cellzoo::Error on a bad shape or without a matching forward().
+  void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx);
 
  protected:
+  // The cell's computation; shapes are checked by forward() / backward(), and `initial`,
+  // when given, holds state_count() matrices of H x B.
+  virtual void do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                          const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) = 0;
+  virtual void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                           ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) = 0;
+
   // Views of one named tensor inside theta / dtheta (offsets are fixed at construction).
   static Eigen::Map<const Matrix<S>> param(const ConstVectorRef<S>& theta, const ParamTensor& t) {
     return {theta.data() + t.offset, t.rows, t.cols};
@@ -79,11 +103,25 @@ class Cell {
   ParamLayout layout_;
 
  private:
+  std::string label() const;  // "cell 'lstm'" for messages
+  // Throw the error of argument `what` of `call` (see forward()).
+  [[noreturn]] void shape_error(const char* call, const std::string& what, Index rows, Index cols,
+                                Index want_rows, Index want_cols, const char* meaning) const;
+  [[noreturn]] void count_error(const char* call, const std::string& what, Index count, Index want,
+                                const char* unit) const;
+  [[noreturn]] void fail(const char* call, const std::string& problem) const;
+  void check_sequence(const char* call, const SequenceLayout& seq) const;
+
+  std::string name_;
   Index input_size_;
   Index hidden_size_;
+  // The batch of the last forward(), which backward() must match.
+  std::vector<Index> forward_lengths_;
+  bool forward_done_ = false;
 };
 
-// Initial state: copies `initial` (or zeros) into `state`, resized to H x B.
+// Initial state: copies `initial` (or zeros) into `state`, resized to H x B. `initial` is
+// assumed checked (Cell::forward does).
 template <typename S>
 void reset_state(const CellState<S>* initial, Index count, Index hidden, Index batch,
                  CellState<S>& state);

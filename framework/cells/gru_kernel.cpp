@@ -41,8 +41,8 @@ GruCell<S>::GruCell(Index input, Index hidden, GruOptions options)
 }
 
 template <typename S>
-void GruCell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                         const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+void GruCell<S>::do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                            const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
   const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
   const bool tanh_h = options_.update_recurrence == UpdateRecurrence::tanh_h;
   const auto b = param(theta, b_);
@@ -92,8 +92,9 @@ void GruCell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const Seq
 }
 
 template <typename S>
-void GruCell<S>::backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                          ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) {
+void GruCell<S>::do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
+                             const SequenceLayout& seq, ConstMatrixRef<S> dh_out,
+                             VectorRef<S> dtheta, Matrix<S>* dx) {
   const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
   const bool tanh_h = options_.update_recurrence == UpdateRecurrence::tanh_h;
   const bool keeps_old = options_.update_keeps_old;

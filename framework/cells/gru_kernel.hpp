@@ -45,10 +45,11 @@ class GruCell final : public Cell<S> {
   // Throws cellzoo::Error when an unweighted input needs input size == hidden size.
   GruCell(Index input_size, Index hidden_size, GruOptions options);
 
-  void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-               const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
-  void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override;
+ protected:
+  void do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                  const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
+  void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                   ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override;
 
  private:
   using Cell<S>::layout_;

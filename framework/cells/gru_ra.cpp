@@ -39,8 +39,9 @@ class GruResetAfterCell final : public Cell<S> {
     b_hn_ = layout_.find("b_hn");
   }
 
-  void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-               const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
+ protected:
+  void do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                  const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
     const auto W = param(theta, W_);
     const auto R = param(theta, R_);
@@ -77,8 +78,8 @@ class GruResetAfterCell final : public Cell<S> {
     gather_final(hs_, seq, final);
   }
 
-  void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
+  void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                   ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
     const auto W = param(theta, W_);
     const auto R = param(theta, R_);

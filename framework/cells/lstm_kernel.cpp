@@ -20,10 +20,6 @@ namespace cellzoo::cells {
 template <typename S>
 LstmCell<S>::LstmCell(Index input_size, Index hidden_size, LstmOptions options)
     : Cell<S>(input_size, hidden_size), options_(options) {
-  if (input_size <= 0 || hidden_size <= 0)
-    throw Error("lstm: input and hidden sizes must be positive, got I=" +
-                    std::to_string(input_size) + " H=" + std::to_string(hidden_size),
-                "choose a hidden size of at least 1");
   if (options.coupled_input_forget && (!options.input_gate || options.forget_gate))
     throw Error("lstm: a coupled forget gate (f = 1 - i) needs an input gate and no forget gate",
                 "set input_gate = true and forget_gate = false with coupled_input_forget");
@@ -192,18 +188,11 @@ void LstmCell<S>::backward_column(const S* a, const S* c_prev, const S* c, const
 }
 
 template <typename S>
-void LstmCell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                          const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+void LstmCell<S>::do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
+                             const SequenceLayout& seq, const CellState<S>* initial,
+                             MatrixRef<S> h_out, CellState<S>* final) {
   const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
   const Index GH = blocks_ * H, KH = gates_ * H;
-  if (x.rows() != this->input_size() || x.cols() != T * B || h_out.rows() != H ||
-      h_out.cols() != T * B)
-    throw Error("lstm forward: x is " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
-                    " and h_out " + std::to_string(h_out.rows()) + "x" +
-                    std::to_string(h_out.cols()) + ", expected " +
-                    std::to_string(this->input_size()) + "x" + std::to_string(T * B) + " and " +
-                    std::to_string(H) + "x" + std::to_string(T * B),
-                "x and h_out have one column per (step, sequence) of the sequence layout");
   const bool fgr = options_.full_gate_recurrence;
   const auto W = param(theta, W_);
   const auto R = param(theta, R_);
@@ -259,13 +248,11 @@ void LstmCell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const Se
 }
 
 template <typename S>
-void LstmCell<S>::backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                           ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) {
+void LstmCell<S>::do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
+                              const SequenceLayout& seq, ConstMatrixRef<S> dh_out,
+                              VectorRef<S> dtheta, Matrix<S>* dx) {
   const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
   const Index GH = blocks_ * H, KH = gates_ * H, TB = T * B;
-  if (ys_.cols() != (T + 1) * B || dh_out.rows() != H || dh_out.cols() != TB)
-    throw Error("lstm backward: does not match the preceding forward (batch shape or dh_out)",
-                "call forward on the same batch right before backward");
   const bool fgr = options_.full_gate_recurrence;
   const auto W = param(theta, W_);
   const auto R = param(theta, R_);

@@ -62,10 +62,11 @@ class LstmCell final : public Cell<S> {
   Index state_count() const override { return 2 + (options_.full_gate_recurrence ? gates_ : 0); }
   std::optional<std::pair<Index, Index>> forget_bias_range() const override;
 
-  void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-               const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
-  void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override;
+ protected:
+  void do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                  const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
+  void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                   ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override;
 
  private:
   using Array = Eigen::Array<S, Eigen::Dynamic, 1>;

@@ -31,12 +31,16 @@ struct CellEntry {
   CellFactory<float> make_float;
   CellFactory<double> make_double;
 
+  // A new cell, named after the entry (its errors say which cell failed).
   template <typename S>
   std::unique_ptr<Cell<S>> make(Index input_size, Index hidden_size) const {
+    std::unique_ptr<Cell<S>> cell;
     if constexpr (std::is_same_v<S, float>)
-      return make_float(input_size, hidden_size);
+      cell = make_float(input_size, hidden_size);
     else
-      return make_double(input_size, hidden_size);
+      cell = make_double(input_size, hidden_size);
+    cell->set_name(info.name);
+    return cell;
   }
 };
 

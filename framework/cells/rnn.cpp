@@ -28,8 +28,9 @@ class RnnCell final : public Cell<S> {
     b_ = layout_.find("b");
   }
 
-  void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-               const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
+ protected:
+  void do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                  const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
     const auto W = param(theta, W_);
     const auto R = param(theta, R_);
@@ -56,8 +57,8 @@ class RnnCell final : public Cell<S> {
     if (final) *final = state_;
   }
 
-  void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
+  void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                   ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
     const auto W = param(theta, W_);
     const auto R = param(theta, R_);

@@ -14,7 +14,7 @@ template <typename S>
 void begin_history(const CellState<S>* initial, Index hidden, const SequenceLayout& seq,
                    CellState<S>& scratch, Matrix<S>& hs) {
   const Index B = seq.batch();
-  reset_state(initial, 1, hidden, B, scratch);  // validates the initial state's shape
+  reset_state(initial, 1, hidden, B, scratch);
   hs.resize(hidden, (seq.steps() + 1) * B);
   hs.leftCols(B) = scratch[0];
 }

@@ -169,13 +169,10 @@ class LangCell final : public cells::Cell<S> {
     return std::make_pair(t.offset, t.offset + t.size());
   }
 
-  void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-               const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
+ protected:
+  void do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                  const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
     const Index B = seq.batch(), T = seq.steps(), C = T * B, H = this->hidden_size();
-    if (x.rows() != this->input_size() || x.cols() != C)
-      throw Error("language cell: x is " + std::to_string(x.rows()) + "x" +
-                  std::to_string(x.cols()) + ", expected " + std::to_string(this->input_size()) +
-                  "x" + std::to_string(C));
     set_input(x);
     cells::reset_state(initial, state_count(), H, B, state_);
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
@@ -208,8 +205,8 @@ class LangCell final : public cells::Cell<S> {
     if (final) *final = state_;
   }
 
-  void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
+  void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                   ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
     const Index B = seq.batch(), T = seq.steps(), C = T * B, H = this->hidden_size();
     set_input(x);
     need_ = &needs_[dx ? 1 : 0];
