@@ -504,11 +504,15 @@ class LangCell final : public cells::Cell<S> {
     const S c = static_cast<S>(nd.coef[static_cast<std::size_t>(i)]);
     const Node& t = node(a);
     if (owner_[static_cast<std::size_t>(a)] >= 0 && t.op == Op::bias) {
+      // Column by column: colwise() with c * b would evaluate c * b into a heap temporary
+      // on every call (Eigen's Replicate of an expression), per step in a dynamic sum.
       const auto b = param(theta, t.param).col(0);
-      if (add)
-        o.colwise() += c * b;
-      else
-        o.colwise() = c * b;
+      for (Index j = 0; j < n; ++j) {
+        if (add)
+          o.col(j) += c * b;
+        else
+          o.col(j) = c * b;
+      }
       return false;
     }
     if (owner_[static_cast<std::size_t>(a)] >= 0) {  // diag
