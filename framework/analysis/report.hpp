@@ -1,6 +1,7 @@
 // `cellzoo report`: reads a results file through store::ResultsReader, picks the metric
-// column, builds the comparison (compare.hpp) and writes it as a text table, CSV or JSON.
-// The same numbers come out of scripts/cellzoo_analysis' compare() (docs/analysis.md).
+// column, builds the comparison (compare.hpp) and writes it as a text table (80 columns;
+// --details adds the rest), CSV or JSON. The same numbers come out of
+// scripts/cellzoo_analysis' compare() (docs/analysis.md).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,9 @@ struct ReportOptions {
   double top_fraction = 0.1;
   double alpha = 0.05;
   bool include_timeout = false;
+  Diverged diverged = Diverged::exclude;
+  std::size_t bootstrap = 1000;  // resamples for the 95 % intervals (0: none)
+  std::uint64_t bootstrap_seed = 0;
   // Only runs whose hyperparameter column NAME holds VALUE (numbers compare as numbers):
   // one slice of a sweep that searched e.g. task.length.
   std::vector<std::pair<std::string, std::string>> where;
@@ -37,6 +41,7 @@ struct Report {
   std::int64_t missing_runs = 0;  // total_runs - rows, at least 0 (0 when filtered)
   std::vector<std::pair<std::string, std::string>> where;  // the filter (ReportOptions)
   Comparison comparison;
+  std::size_t family_tests = 0;  // tests Holm's family-wise correction ran over
 };
 
 // The direction of `metric` and the validation column that ranks runs for it:
@@ -56,6 +61,10 @@ Report build_report(const std::string& path, const store::FileMeta& meta,
 // Reads `path` with store::ResultsReader and builds the report.
 Report build_report(const std::string& path, const ReportOptions& options);
 
+// Holm over every test of `reports` (the slices of one `report --by` output): sets
+// p_holm_family and family_tests. build_report already does it for one report.
+void correct_family(std::vector<Report>& reports);
+
 // The distinct values of hyperparameter column `name` among `runs`, numbers in ascending
 // numeric order, texts sorted (for `cellzoo report --by NAME`). Throws cellzoo::Error
 // naming the columns when `name` is not one.
@@ -67,7 +76,10 @@ std::vector<std::string> distinct_values(const std::string& path,
 // One line on missing runs ("" if none): rows vs the total_runs attribute.
 std::string missing_note(const Report& report);
 
-void write_table(std::ostream& out, const Report& report);
+// The table: run counts, then per group (all runs, top fraction) the Welch p with its
+// family-wise Holm, the paired p and the shift with its interval, in 80 columns;
+// `details` adds summaries, every test statistic, p_improve and the expected best-of-k.
+void write_table(std::ostream& out, const Report& report, bool details = false);
 // One row per cell after a header; with `with_header` false only the rows (the groups of
 // --by after the first). Columns for the --where filter come first.
 void write_csv(std::ostream& out, const Report& report, bool with_header = true);

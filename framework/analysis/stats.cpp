@@ -2,7 +2,12 @@
 #include "framework/analysis/stats.hpp"
 
 #include <algorithm>
+#include <boost/math/distributions/non_central_t.hpp>
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
+#include <boost/math/tools/toms748_solve.hpp>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <numeric>
 
@@ -12,84 +17,15 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Continued fraction of I_x(a, b) (Numerical Recipes' betacf form, evaluated with the
-// modified Lentz method). Converges fast for x < (a + 1) / (a + b + 2).
-double beta_continued_fraction(double a, double b, double x) {
-  constexpr double kTiny = 1e-300;
-  constexpr double kEps = 1e-16;
-  const double qab = a + b, qap = a + 1, qam = a - 1;
-  double c = 1;
-  double d = 1 - qab * x / qap;
-  if (std::fabs(d) < kTiny) d = kTiny;
-  d = 1 / d;
-  double h = d;
-  // Large a, b need about sqrt(max(a, b)) terms; 100000 is far beyond any real input.
-  for (int m = 1; m <= 100000; ++m) {
-    const double m2 = 2.0 * m;
-    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));  // even step
-    d = 1 + aa * d;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    c = 1 + aa / c;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1 / d;
-    h *= d * c;
-    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));  // odd step
-    d = 1 + aa * d;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    c = 1 + aa / c;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1 / d;
-    const double delta = d * c;
-    h *= delta;
-    if (std::fabs(delta - 1) < kEps) break;
-  }
-  return h;
-}
-
-// lgamma(x) minus its Stirling approximation (x - 1/2) ln x - x + ln(2 pi) / 2, by the
-// asymptotic series in 1/x; for x >= 10 the first omitted term is below 1e-16.
-double lgamma_correction(double x) {
-  const double r = 1 / x, r2 = r * r;
-  return r *
-         (1.0 / 12 +
-          r2 * (-1.0 / 360 +
-                r2 * (1.0 / 1260 +
-                      r2 * (-1.0 / 1680 + r2 * (1.0 / 1188 + r2 * (-691.0 / 360360 + r2 / 156))))));
-}
-
-// ln B(a, b). lgamma(a + b) - lgamma(a) - lgamma(b) cancels catastrophically when an
-// argument is large (t-tests with many degrees of freedom), so large arguments go through
-// Stirling's formula with the correction terms, where the big parts cancel analytically.
-double log_beta(double a, double b) {
-  const double p = std::min(a, b), q = std::max(a, b);
-  constexpr double kHalfLog2Pi = 0.91893853320467274178;
-  if (p >= 10) {
-    const double corr = lgamma_correction(p) + lgamma_correction(q) - lgamma_correction(p + q);
-    return kHalfLog2Pi - 0.5 * std::log(q) + corr + (p - 0.5) * std::log(p / (p + q)) +
-           q * std::log1p(-p / (p + q));
-  }
-  if (q >= 10) {
-    const double corr = lgamma_correction(q) - lgamma_correction(p + q);
-    return std::lgamma(p) + corr + p - p * std::log(p + q) + (q - 0.5) * std::log1p(-p / (p + q));
-  }
-  return std::lgamma(p) + std::lgamma(q) - std::lgamma(p + q);
-}
-
-// I_x(a, b) given x and y = 1 - x separately, so that callers who know 1 - x exactly
-// (the t distribution's tails) lose no digits to the subtraction.
-double incomplete_beta_xy(double a, double b, double x, double y) {
-  if (!(a > 0) || !(b > 0) || !(x >= 0) || !(x <= 1)) return kNaN;
-  if (x == 0) return 0;
-  if (y == 0) return 1;
-  const double front = std::exp(a * std::log(x) + b * std::log(y) - log_beta(a, b));
-  // The fraction converges quickly only below the mean; use I_x(a,b) = 1 - I_{1-x}(b,a).
-  if (x < (a + 1) / (a + b + 2)) return front * beta_continued_fraction(a, b, x) / a;
-  return 1 - front * beta_continued_fraction(b, a, y) / b;
-}
-
-double mean_of(std::span<const double> v) {
-  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-}
+// Out-of-domain arguments give NaN instead of exceptions; the report decides what a NaN
+// means (no test, "n<3", ...).
+using Policy = boost::math::policies::policy<
+    boost::math::policies::domain_error<boost::math::policies::ignore_error>,
+    boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
+    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>>;
+using StudentT = boost::math::students_t_distribution<double, Policy>;
+using NoncentralT = boost::math::non_central_t_distribution<double, Policy>;
+using Normal = boost::math::normal_distribution<double, Policy>;
 
 // Sample variance (ddof 1), two-pass for accuracy.
 double variance_of(std::span<const double> v, double mean) {
@@ -100,22 +36,27 @@ double variance_of(std::span<const double> v, double mean) {
 
 }  // namespace
 
-double regularized_incomplete_beta(double a, double b, double x) {
-  return incomplete_beta_xy(a, b, x, 1 - x);
+double mean_of(std::span<const double> v) {
+  if (v.empty()) return kNaN;
+  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 
 double student_t_two_sided_p(double t, double df) {
   if (std::isnan(t) || !(df > 0)) return kNaN;
   if (std::isinf(t)) return 0;
-  // P(|T| >= |t|) = I_x(df / 2, 1 / 2) with x = df / (df + t^2); 1 - x is passed exactly.
-  const double t2 = t * t;
-  return incomplete_beta_xy(df / 2, 0.5, df / (df + t2), t2 / (df + t2));
+  return 2 * boost::math::cdf(boost::math::complement(StudentT(df), std::fabs(t)));
 }
 
 double student_t_cdf(double t, double df) {
-  const double tail = student_t_two_sided_p(t, df) / 2;  // P(T >= |t|)
-  if (std::isnan(tail)) return kNaN;
-  return t < 0 ? tail : 1 - tail;
+  if (std::isnan(t) || !(df > 0)) return kNaN;
+  if (std::isinf(t)) return t > 0 ? 1 : 0;
+  return boost::math::cdf(StudentT(df), t);
+}
+
+double normal_two_sided_p(double z) {
+  if (std::isnan(z)) return kNaN;
+  if (std::isinf(z)) return 0;
+  return 2 * boost::math::cdf(boost::math::complement(Normal(0, 1), std::fabs(z)));
 }
 
 WelchTest welch_t_test(std::span<const double> a, std::span<const double> b) {
@@ -139,6 +80,43 @@ WelchTest welch_t_test(std::span<const double> a, std::span<const double> b) {
       (sa * sa / static_cast<double>(a.size() - 1) + sb * sb / static_cast<double>(b.size() - 1));
   r.p = student_t_two_sided_p(r.t, r.df);
   return r;
+}
+
+double ttest_ind_power(double d, double n1, double n2, double alpha) {
+  const double df = n1 + n2 - 2;
+  if (!(df > 0) || !(alpha > 0 && alpha < 1) || std::isnan(d)) return kNaN;
+  const double crit = boost::math::quantile(boost::math::complement(StudentT(df), alpha / 2));
+  const NoncentralT dist(df, d * std::sqrt(1 / (1 / n1 + 1 / n2)));
+  // Both rejection regions, as statsmodels' ttest_power adds them.
+  return boost::math::cdf(boost::math::complement(dist, crit)) + boost::math::cdf(dist, -crit);
+}
+
+double minimal_detectable_effect(double n1, double n2, double alpha, double power) {
+  if (!(n1 + n2 - 2 >= 1) || !(power > alpha && power < 1)) return kNaN;
+  const auto gap = [&](double d) { return ttest_ind_power(d, n1, n2, alpha) - power; };
+  // power(0) = alpha < power; double the upper end until the power is reached.
+  double lo = 0, hi = 1, f_lo = gap(0), f_hi = gap(hi);
+  while (f_hi < 0 && hi < 1e6) {
+    lo = hi;
+    f_lo = f_hi;
+    hi *= 2;
+    f_hi = gap(hi);
+  }
+  if (!(f_lo < 0 && f_hi >= 0)) return kNaN;
+  if (f_hi == 0) return hi;
+  std::uintmax_t iterations = 200;
+  const auto root = boost::math::tools::toms748_solve(
+      gap, lo, hi, f_lo, f_hi, boost::math::tools::eps_tolerance<double>(52), iterations, Policy());
+  return (root.first + root.second) / 2;
+}
+
+double pooled_std(std::span<const double> a, std::span<const double> b) {
+  const double dof = static_cast<double>(a.size() + b.size()) - 2;
+  if (!(dof >= 1)) return kNaN;
+  double ss = 0;
+  if (a.size() > 1) ss += variance_of(a, mean_of(a)) * static_cast<double>(a.size() - 1);
+  if (b.size() > 1) ss += variance_of(b, mean_of(b)) * static_cast<double>(b.size() - 1);
+  return std::sqrt(ss / dof);
 }
 
 std::vector<double> holm_adjust(std::span<const double> p) {
@@ -165,8 +143,10 @@ double quantile_sorted(std::span<const double> sorted, double q) {
   const auto lo = static_cast<std::size_t>(std::floor(pos));
   const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
   const double frac = pos - static_cast<double>(lo);
-  // numpy's form: a + (b - a) * frac, exact at both ends.
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
+  const double a = sorted[lo], b = sorted[hi];
+  if (frac == 0 || a == b) return a;  // also two equal infinities (inf - inf is NaN)
+  // numpy's _lerp: from the nearer end, so that both ends are exact.
+  return frac >= 0.5 ? b - (b - a) * (1 - frac) : a + (b - a) * frac;
 }
 
 Summary summarize(std::span<const double> values, bool higher_is_better) {

@@ -13,8 +13,9 @@ namespace cellzoo::cli {
 
 int cmd_report(const std::vector<std::string>& args) {
   po::options_description options("options");
-  std::string file, format = "table", by;
+  std::string file, format = "table", by, diverged = "exclude";
   std::vector<std::string> where;
+  bool details = false;
   analysis::ReportOptions ro;
   options.add_options()("file", po::value(&file), "results file (.h5)")(
       "metric,m", po::value(&ro.metric)->default_value("test_metric"),
@@ -28,18 +29,28 @@ int cmd_report(const std::vector<std::string>& args) {
       "alpha", po::value(&ro.alpha)->default_value(0.05, "0.05"), "significance level")(
       "include-timeout", po::bool_switch(&ro.include_timeout),
       "let runs with status timeout into the statistics (default: only status ok)")(
+      "diverged", po::value(&diverged)->default_value("exclude"),
+      "exclude: leave diverged and failed runs out (Greff et al.); worst: rank them below "
+      "every finite score in the medians, the paired test and the shift")(
+      "bootstrap", po::value(&ro.bootstrap)->default_value(1000),
+      "resamples (of trials) for the 95% intervals; 0 leaves them out")(
+      "bootstrap-seed", po::value(&ro.bootstrap_seed)->default_value(0),
+      "seed of the resampling (same seed, same intervals)")(
       "where", po::value(&where)->composing(),
       "NAME=VALUE: only runs whose hyperparameter column NAME holds VALUE (repeatable; "
       "e.g. --where task.length=100)")(
       "by", po::value(&by),
       "one comparison per value of hyperparameter column NAME (e.g. --by task.length)")(
-      "format,f", po::value(&format)->default_value("table"), "table, csv or json");
+      "format,f", po::value(&format)->default_value("table"), "table, csv or json")(
+      "details", po::bool_switch(&details),
+      "table: also summaries, every test statistic, p_improve and the expected best-of-k");
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vm;
   if (!parse_args("report",
                   "FILE.h5 [--metric M] [--baseline CELL] [--top-fraction F] "
-                  "[--where NAME=VALUE] [--by NAME] [--format table|csv|json]",
+                  "[--where NAME=VALUE] [--by NAME] [--diverged exclude|worst] "
+                  "[--format table|csv|json] [--details]",
                   options, args, vm, &positional))
     return 0;
   if (file.empty())
@@ -48,6 +59,13 @@ int cmd_report(const std::vector<std::string>& args) {
     throw Error("unknown --format '" + format + "'", "use table, csv or json");
   if (!(ro.alpha > 0 && ro.alpha < 1))
     throw Error("--alpha must be in (0, 1)", "the paper's level is 0.05");
+  if (ro.bootstrap > 1000000)
+    throw Error("--bootstrap " + std::to_string(ro.bootstrap) + " is not in 0..1000000",
+                "1000 resamples give stable 95% intervals; 0 leaves them out");
+  if (diverged != "exclude" && diverged != "worst")
+    throw Error("unknown --diverged '" + diverged + "'",
+                "use exclude (leave them out, Greff et al.) or worst (rank them last)");
+  ro.diverged = diverged == "worst" ? analysis::Diverged::worst : analysis::Diverged::exclude;
 
   for (const auto& w : where) {
     const auto eq = w.find('=');
@@ -77,12 +95,13 @@ int cmd_report(const std::vector<std::string>& args) {
     }
     if (reports.empty())
       throw Error(file + " has no runs yet", "wait for the sweep to record some");
+    analysis::correct_family(reports);  // Holm over every slice's tests
   }
   for (std::size_t i = 0; i < reports.size(); ++i) {
     const auto& report = reports[i];
     if (format == "table") {
       if (i) std::cout << "\n";
-      analysis::write_table(std::cout, report);
+      analysis::write_table(std::cout, report, details);
       continue;
     }
     // Keep machine-readable output clean: the missing-runs note goes to stderr (JSON

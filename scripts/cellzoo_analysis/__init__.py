@@ -4,13 +4,14 @@
     runs = load_runs("results/sweep.h5")
     table = compare(runs)                       # the same table as `cellzoo report`
     plots.box_plots(runs)                       # Greff Fig. 3 style
+    plots.expected_max(runs)                    # Dodge et al.'s expected best-of-k
 
 See docs/analysis.md for exactly what is computed.
 """
 
 from .errors import ResultsError
 from .io import join_curves, load_curves, load_runs
-from .compare import compare, default_baseline
+from .compare import compare, default_baseline, expected_max, rank_runs
 from .importance import importance
 
 __all__ = [
@@ -20,5 +21,7 @@ __all__ = [
     "join_curves",
     "compare",
     "default_baseline",
+    "expected_max",
+    "rank_runs",
     "importance",
 ]

@@ -1,5 +1,6 @@
 """Plots in the style of Greff et al. (2015): box plots per cell (Fig. 3), hyperparameter
-marginals (Fig. 4), importance (Fig. 5), and learning curves with confidence bands.
+marginals (Fig. 4), importance (Fig. 5), learning curves with confidence bands, and
+Dodge et al.'s (2019) expected best-of-k curves.
 
 Every function returns the matplotlib Figure (made with pyplot, so notebooks show it);
 tests use the Agg backend (MPLBACKEND=Agg).
@@ -7,30 +8,27 @@ tests use the Agg backend (MPLBACKEND=Agg).
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-from .compare import compare, metric_direction, top_count
+from .compare import compare, expected_max as expected_max_table, rank_runs, top_count
 from .errors import ResultsError
 from .importance import DEFAULT_LOG_SCALE
 
 SIGNIFICANT = "tab:blue"
 
 
-def _group_values(runs, table, metric, top_fraction, include_timeout):
+def _group_values(runs: pd.DataFrame, table: pd.DataFrame, metric: str, top_fraction: float,
+                  include_timeout: bool) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per cell in table order: (all values, top values), selected exactly as compare()."""
-    hib, ranked_by, valid_hib = metric_direction(metric, runs.attrs)
-    status = runs["status"].astype(str)
-    ok = (status.eq("ok") | (include_timeout & status.eq("timeout"))) & np.isfinite(
-        runs[metric].astype(float))
+    ranked = rank_runs(runs, metric, include_timeout, "exclude", list(table["cell"]))
     out = []
     for cell in table["cell"]:
-        sub = runs[ok & runs["cell"].astype(str).eq(cell)].copy()
-        valid = sub[ranked_by].astype(float)
-        sub["_key"] = np.where(np.isnan(valid), np.inf, -valid if valid_hib else valid)
-        sub = sub.sort_values(["_key", "run_id"], kind="mergesort")
-        vals = sub[metric].to_numpy(float)
+        vals = ranked[cell]["value"].to_numpy(float)
         out.append((vals, vals[:top_count(len(vals), top_fraction)]))
     return out
 
@@ -38,7 +36,7 @@ def _group_values(runs, table, metric, top_fraction, include_timeout):
 def box_plots(runs: pd.DataFrame, metric: str = "test_metric", baseline: str | None = None,
               top_fraction: float = 0.1, alpha: float = 0.05, include_timeout: bool = False,
               table: pd.DataFrame | None = None, show_params: bool = True,
-              sharey: bool = True):
+              sharey: bool = True) -> Figure:
     """Two panels, all trials and the top fraction by validation score, one box per cell in
     the report's order (baseline first). Boxes span the quartiles, whiskers the full range,
     a red dot marks the mean and a red line the median; cells whose Welch test against the
@@ -47,7 +45,8 @@ def box_plots(runs: pd.DataFrame, metric: str = "test_metric", baseline: str | N
     sharey=False gives each panel its own scale (the top runs often span a far narrower
     range than all trials)."""
     if table is None:
-        table = compare(runs, metric, baseline, top_fraction, alpha, include_timeout)
+        table = compare(runs, metric, baseline, top_fraction, alpha, include_timeout,
+                        bootstrap=0)
     groups = _group_values(runs, table, metric, top_fraction, include_timeout)
     cells = list(table["cell"])
     fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.6 * len(cells) + 2), 4.5), sharey=sharey)
@@ -84,7 +83,8 @@ def box_plots(runs: pd.DataFrame, metric: str = "test_metric", baseline: str | N
 
 
 def marginals(runs: pd.DataFrame, metric: str = "test_metric", cell: str | None = None,
-              hyperparameters=None, log_scale=DEFAULT_LOG_SCALE, bins: int = 8):
+              hyperparameters: Iterable[str] | None = None,
+              log_scale: Iterable[str] = DEFAULT_LOG_SCALE, bins: int = 8) -> Figure:
     """The metric against each hyperparameter (one panel each): every usable run as a dot,
     and the binned mean with +-1 standard deviation, like Greff's Fig. 4."""
     hp = list(hyperparameters if hyperparameters is not None
@@ -125,7 +125,7 @@ def marginals(runs: pd.DataFrame, metric: str = "test_metric", cell: str | None 
     return fig
 
 
-def importance_chart(table: pd.DataFrame, top: int = 10):
+def importance_chart(table: pd.DataFrame, top: int = 10) -> Figure:
     """Horizontal bars of the fANOVA variance fractions (main effects and interactions),
     with the across-tree standard deviation; the rest of the variance is 'other'."""
     t = table.head(top).iloc[::-1]
@@ -142,8 +142,8 @@ def importance_chart(table: pd.DataFrame, top: int = 10):
 
 
 def learning_curves(curves: pd.DataFrame, runs: pd.DataFrame | None = None,
-                    column: str = "valid_loss", cells=None, status: str = "ok",
-                    level: float = 0.95):
+                    column: str = "valid_loss", cells: Iterable[str] | None = None,
+                    status: str = "ok", level: float = 0.95) -> Figure:
     """Mean `column` per epoch for each cell with a `level` confidence band (normal
     approximation, mean +- z * sd / sqrt(n) over the runs still training at that epoch).
     `curves` may already carry a cell column (join_curves); otherwise pass `runs`."""
@@ -178,9 +178,38 @@ def learning_curves(curves: pd.DataFrame, runs: pd.DataFrame | None = None,
     return fig
 
 
-def close(fig) -> None:
+def expected_max(runs: pd.DataFrame, metric: str = "test_metric",
+                 cells: Iterable[str] | None = None, include_timeout: bool = False,
+                 table: pd.DataFrame | None = None, log_k: bool = True) -> Figure:
+    """Dodge et al.'s expected validation performance curve: per cell, the expected `metric`
+    of the best run by validation among k random trials (k = 1..n), with a band of one
+    standard deviation of that best run. Where two cells' curves cross, the better cell
+    depends on the budget. `table` is expected_max()'s output if already computed."""
+    if table is None:
+        table = expected_max_table(runs, metric, cells, include_timeout)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for cell, part in table.groupby("cell", sort=False):
+        if cells is not None and cell not in set(cells):
+            continue
+        k, mean, sd = part["k"], part["mean"], part["std"]
+        (line,) = ax.plot(k, mean, label=f"{cell} (n = {len(part)})")
+        ax.fill_between(k, mean - sd, mean + sd, color=line.get_color(), alpha=0.15)
+    if log_k:
+        ax.set_xscale("log")
+    ax.set_xlabel("k: trials of random search")
+    label = metric if metric != "test_metric" else f"test {runs.attrs.get('metric', 'metric')}"
+    ax.set_ylabel(f"expected {label} of the best run")
+    ax.set_title(f"expected best-of-k (by {table.attrs.get('ranked_by', 'validation')}), "
+                 "band: +-1 std")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def close(fig: Figure) -> None:
     """Frees a figure (tests and scripts that make many)."""
     plt.close(fig)
 
 
-__all__ = ["box_plots", "marginals", "importance_chart", "learning_curves", "close"]
+__all__ = ["box_plots", "marginals", "importance_chart", "learning_curves", "expected_max",
+           "close"]

@@ -156,13 +156,21 @@ TEST_CASE("report formats: csv and json carry the same numbers", "[analysis][rep
   std::string header, first;
   std::getline(lines, header);
   std::getline(lines, first);
-  CHECK(header.rfind("cell,baseline,runs,ok,diverged,failed,timeout,used,all_n,all_mean,", 0) == 0);
-  CHECK(first.rfind("lstm,true,10,10,0,0,0,10,10,", 0) == 0);
+  CHECK(header.rfind("cell,baseline,runs,ok,diverged,failed,timeout,used,n_pairs,paired_statistic,"
+                     "p_paired,p_paired_holm,p_paired_holm_family,all_n,all_failed,all_mean,"
+                     "all_mean_ci_low,all_mean_ci_high,",
+                     0) == 0);
+  CHECK_THAT(header, Catch::Contains(",expected_max_50,expected_max_50_std,expected_max_n,"));
+  CHECK(first.rfind("lstm,true,10,10,0,0,0,10,0,,,,,10,0,", 0) == 0);
   const auto j = json.str();
   CHECK_THAT(j, Catch::Contains("\"file\": \"a \\\"quoted\\\" name.h5\""));
   CHECK_THAT(j, Catch::Contains("\"baseline\": \"lstm\""));
   CHECK_THAT(j, Catch::Contains("\"all_p\": null"));  // the baseline's p is NaN
   CHECK_THAT(j, Catch::Contains("\"top_fraction\": 0.10000000000000001"));
+  CHECK_THAT(j, Catch::Contains("\"diverged\": \"exclude\""));
+  CHECK_THAT(j, Catch::Contains("\"trials\": 10"));
+  CHECK_THAT(j, Catch::Contains("\"expected_max\": {\"k\": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "));
+  CHECK_THAT(j, Catch::Contains("\"all_shift_ci\": ["));
   CHECK_THAT(table.str(), Catch::Contains("all trials"));
   CHECK_THAT(table.str(), Catch::Contains("top 10% by valid_metric"));
   CHECK_THAT(table.str(), Catch::Contains("baseline"));
@@ -196,4 +204,71 @@ TEST_CASE("report refuses files that are not results files", "[analysis][report]
   CHECK_THROWS_AS(build_report(text.string(), ReportOptions{}), Error);
   CHECK_THROWS_WITH(build_report(scratch("missing.h5").string(), ReportOptions{}),
                     Catch::Contains("missing.h5"));
+}
+
+TEST_CASE("report table: 80 columns, clear lines instead of NaN, details and slices",
+          "[analysis][report]") {
+  auto rows = make_rows(10);
+  // gru's runs all diverged in trials 5..9; rnn runs only trials 0..4 of another task, so
+  // it shares no trial with the baseline.
+  for (auto& r : rows) {
+    if (r.cell == "gru" && r.trial >= 5) {
+      r.status = "diverged";
+      r.test_metric = r.valid_metric = store::kNaN;
+    }
+    if (r.cell == "rnn") r.task = "other";
+  }
+  ReportOptions o;
+  o.bootstrap = 200;
+  const auto r = build_report("mem.h5", make_meta(30), hyper_columns(), rows, o);
+  std::ostringstream table, details;
+  write_table(table, r);
+  write_table(details, r, true);
+  std::istringstream lines(table.str());
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    CHECK(line.size() <= 80);
+  }
+  const auto t = table.str();
+  CHECK_THAT(t, !Catch::Contains("nan"));
+  CHECK_THAT(t, Catch::Contains("no pairs"));  // rnn
+  CHECK_THAT(t, Catch::Contains("n<3"));       // the top 10% is one run a cell
+  CHECK(r.family_tests == 3);  // gru: Welch and paired; rnn: Welch (top groups: n = 1)
+  CHECK_THAT(t, !Catch::Contains("expected best-of-k"));
+  CHECK_THAT(details.str(), Catch::Contains("expected best-of-k"));
+  CHECK_THAT(details.str(), Catch::Contains("k=10"));
+  CHECK_THAT(details.str(), !Catch::Contains("nan"));
+
+  // --diverged worst says so and counts gru's failures.
+  o.diverged = Diverged::worst;
+  const auto worst = build_report("mem.h5", make_meta(30), hyper_columns(), rows, o);
+  std::ostringstream wt;
+  write_table(wt, worst);
+  CHECK_THAT(wt.str(), Catch::Contains("--diverged worst"));
+  CHECK(worst.comparison.cells[1].all.failed + worst.comparison.cells[2].all.failed == 6);
+
+  // Slices: Holm runs over the tests of every slice; a slice without the baseline says so.
+  o.diverged = Diverged::exclude;
+  std::vector<Report> slices;
+  for (const char* init : {"a", "b"}) {
+    auto so = o;
+    so.where = {{"init", init}};
+    slices.push_back(build_report("mem.h5", make_meta(30), hyper_columns(), rows, so));
+  }
+  correct_family(slices);
+  CHECK(slices[0].family_tests == slices[1].family_tests);
+  // init a: gru has 2 runs (no Welch) but 2 pairs, rnn Welch; init b: gru Welch and
+  // paired, rnn Welch. rnn never pairs (another task); top groups are single runs.
+  CHECK(slices[0].family_tests == 5);
+  auto lonely = rows;
+  std::erase_if(lonely, [](const store::RunRow& row) {
+    return row.cell == "lstm" && std::get<std::string>(row.hyper[1]) == "a";
+  });
+  auto so = o;
+  so.where = {{"init", "a"}};
+  const auto no_base = build_report("mem.h5", make_meta(30), hyper_columns(), lonely, so);
+  std::ostringstream nb;
+  write_table(nb, no_base);
+  CHECK_THAT(nb.str(), Catch::Contains("no tests: baseline lstm has no runs here"));
+  CHECK_THAT(nb.str(), !Catch::Contains("nan"));
 }

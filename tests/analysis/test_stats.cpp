@@ -1,5 +1,6 @@
-// Tests of framework/analysis/stats: special functions against scipy, Welch's test,
-// Holm's correction and numpy-style quantiles.
+// Tests of framework/analysis/stats: the distributions (Boost.Math) against scipy, Welch's
+// test, the power of the t-test against statsmodels, Holm's correction and numpy-style
+// quantiles. (tests/python/test_stats_scipy.py adds many random cases through stats_driver.)
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
@@ -15,32 +16,6 @@ bool close_rel(double a, double b, double rel) {
 }
 
 }  // namespace
-
-TEST_CASE("regularized incomplete beta matches scipy", "[analysis][stats]") {
-  // Reference values computed once with scipy 1.10.1: scipy.special.betainc(a, b, x).
-  struct Case {
-    double a, b, x, expected;
-  };
-  const Case cases[] = {
-      {0.5, 0.5, 0.3, 0.3690101195655454},     {2, 3, 0.4, 0.5247999999999999},
-      {10, 20, 0.33, 0.50191424899676},        {0.1, 5, 0.01, 0.769088920784346},
-      {50, 50, 0.52, 0.6551127621245639},      {1, 1, 0.7, 0.7},
-      {5, 0.5, 0.99, 0.7571581091015623},      {200, 3, 0.98, 0.2293468237386136},
-      {1000, 1000, 0.49, 0.18555265943145985},
-  };
-  for (const auto& c : cases) {
-    INFO("a=" << c.a << " b=" << c.b << " x=" << c.x);
-    CHECK(close_rel(regularized_incomplete_beta(c.a, c.b, c.x), c.expected, 1e-11));
-  }
-  CHECK(regularized_incomplete_beta(2, 3, 0) == 0);
-  CHECK(regularized_incomplete_beta(2, 3, 1) == 1);
-  CHECK(std::isnan(regularized_incomplete_beta(-1, 3, 0.5)));
-  CHECK(std::isnan(regularized_incomplete_beta(2, 3, 1.5)));
-  // Symmetry I_x(a, b) = 1 - I_{1-x}(b, a) holds across the switch point.
-  for (double x : {0.1, 0.35, 0.5, 0.62, 0.9})
-    CHECK(regularized_incomplete_beta(3.5, 7, x) + regularized_incomplete_beta(7, 3.5, 1 - x) ==
-          Approx(1.0).epsilon(1e-13));
-}
 
 TEST_CASE("Student t CDF matches scipy", "[analysis][stats]") {
   // Reference values computed once with scipy 1.10.1: scipy.stats.t.cdf(t, df).
@@ -66,6 +41,37 @@ TEST_CASE("Student t CDF matches scipy", "[analysis][stats]") {
   CHECK(close_rel(student_t_two_sided_p(-30, 4), 2 * 3.6764280488306617e-06, 1e-11));
   CHECK(student_t_two_sided_p(INFINITY, 3) == 0);
   CHECK(std::isnan(student_t_cdf(NAN, 3)));
+  CHECK(std::isnan(student_t_cdf(1, 0)));  // no exception from Boost: NaN
+  // scipy 1.10.1: 2 * scipy.stats.norm.sf(1.96), 2 * norm.sf(5.5).
+  CHECK(close_rel(normal_two_sided_p(-1.96), 0.04999579029644087, 1e-12));
+  CHECK(close_rel(normal_two_sided_p(5.5), 3.797912493177536e-08, 1e-11));
+}
+
+TEST_CASE("power and minimal detectable effect match statsmodels' TTestIndPower",
+          "[analysis][stats]") {
+  // statsmodels 0.13.5's TTestIndPower().power(0.8, n1, 0.05, ratio=n2/n1) with the exact
+  // critical value (scipy 1.10's t.isf is off by up to 2e-8: t_{0.975, 8} is
+  // 2.3060041352041667, not 2.306004135033371), and the root of power(d) = 0.8 to full
+  // precision: cellzoo_analysis.stats.ttest_ind_power / minimal_detectable_effect.
+  struct Case {
+    double n1, n2, power_at_08, mde;
+  };
+  const Case cases[] = {{5, 5, 0.2007394526520355, 2.0244393393845432},
+                        {20, 20, 0.6934041966153822, 0.9091290326820792},
+                        {5, 20, 0.3350776951691285, 1.4627963282165255},
+                        {50, 50, 0.9772790906539637, 0.5658822437555726},
+                        {200, 200, 0.9999999991313159, 0.28083645028758986}};
+  for (const auto& c : cases) {
+    INFO("n1=" << c.n1 << " n2=" << c.n2);
+    CHECK(close_rel(ttest_ind_power(0.8, c.n1, c.n2, 0.05), c.power_at_08, 1e-12));
+    CHECK(close_rel(minimal_detectable_effect(c.n1, c.n2, 0.05, 0.8), c.mde, 1e-12));
+    CHECK(minimal_detectable_effect(c.n1, c.n2, 0.05, 0.8) ==
+          Approx(minimal_detectable_effect(c.n2, c.n1, 0.05, 0.8)).epsilon(1e-12));
+  }
+  CHECK(std::isnan(minimal_detectable_effect(1, 1, 0.05, 0.8)));   // no degrees of freedom
+  CHECK(std::isnan(minimal_detectable_effect(5, 5, 0.05, 0.01)));  // power below alpha
+  const std::vector<double> a{1, 2, 3, 4}, b{2, 4, 6};
+  CHECK(pooled_std(a, b) == Approx(std::sqrt((5.0 / 3 * 3 + 4.0 * 2) / 5)));
 }
 
 TEST_CASE("Welch t-test matches scipy.stats.ttest_ind(equal_var=False)", "[analysis][stats]") {
