@@ -261,7 +261,7 @@ def hodges_lehmann(x: np.ndarray, wx: np.ndarray, y: np.ndarray, wy: np.ndarray,
         return _median_of(-math.inf, lo[3])
     hi = count(math.inf)
     t_lo, t_hi = -math.inf, hi[2]
-    enumerate_at = max(256, 2 * (len(x) + n))
+    enumerate_at = 512
     scale = scale if scale > 0 and math.isfinite(scale) else 1.0
     hint_used = not math.isfinite(hint)
     step, f_lo_scale, f_hi_scale, last_side, stale = scale, 1.0, 1.0, 0, 0

@@ -145,6 +145,40 @@ TEST_CASE("Hodges-Lehmann median and P(improvement) equal brute force", "[analys
   CHECK(probability_of_improvement(failed, fine, false) == 0);
 }
 
+TEST_CASE("medians over a DifferenceGrid equal brute force", "[analysis][rank]") {
+  std::mt19937_64 rng(11);
+  for (int kind = 0; kind < 3; ++kind) {
+    const auto xs = random_sample(rng, 400, kind), ys = random_sample(rng, 350, kind);
+    DifferenceGrid grid(xs.values, ys.values);
+    const double centre = hodges_lehmann(xs, ys);
+    for (const double width : {0.0, 1e-3, 0.05, 0.5, 50.0}) {
+      std::vector<double> thresholds;  // width 0: no grid; narrow ones miss most medians
+      if (width > 0)
+        for (int g = 0; g < 40; ++g) thresholds.push_back(centre - width + width * g / 20.0);
+      grid.set_thresholds(thresholds);
+      for (int rep = 0; rep < 4; ++rep) {
+        // Resample-like weights over the full samples: zeros included.
+        std::poisson_distribution<int> draws(1.0);
+        std::vector<double> wx, wy;
+        for (std::size_t i = 0; i < xs.values.size(); ++i) wx.push_back(draws(rng));
+        for (std::size_t j = 0; j < ys.values.size(); ++j) wy.push_back(draws(rng));
+        WeightedSample x, y;
+        for (std::size_t i = 0; i < wx.size(); ++i)
+          if (wx[i] > 0) x.values.push_back(xs.values[i]), x.weights.push_back(wx[i]);
+        for (std::size_t j = 0; j < wy.size(); ++j)
+          if (wy[j] > 0) y.values.push_back(ys.values[j]), y.weights.push_back(wy[j]);
+        ColumnWeights columns;
+        columns.prepare(wy);
+        INFO("kind " << kind << " width " << width << " rep " << rep);
+        CHECK(hodges_lehmann(grid, wx, wy, columns, centre, 0.1) == brute_median(x, y));
+        for (const bool hib : {false, true})
+          CHECK(probability_of_improvement(grid, wx, columns, hib) ==
+                probability_of_improvement(x, y, hib));
+      }
+    }
+  }
+}
+
 TEST_CASE("bootstrap draws are splitmix64 and percentiles are numpy's", "[analysis][bootstrap]") {
   // The reference splitmix64's first output for seed 0.
   CHECK(splitmix64_mix(0x9e3779b97f4a7c15ULL) == 0xe220a8397b1dcdafULL);

@@ -38,21 +38,37 @@ def report_json(path, *args):
     return json.loads(r.stdout), r.stderr
 
 
+def same_number(mine, v, key):
+    """JSON null is NaN or an infinity in Python; numbers agree to 1e-9 (p-values and
+    probabilities absolutely, the rest relatively)."""
+    if v is None:
+        return mine is None or (isinstance(mine, float) and not math.isfinite(mine))
+    tol = 1e-9 if key.endswith(("p", "p_holm", "p_holm_family", "p_improve", "_ci")) else \
+        1e-9 * max(1.0, abs(v))
+    return abs(float(mine) - v) <= tol
+
+
 def assert_same_table(table, rep, what):
     assert [c["cell"] for c in rep["cells"]] == list(table["cell"]), (what, rep["cells"])
     for i, cell in enumerate(rep["cells"]):
         for key, v in cell.items():
             mine = table[key].iloc[i]
-            if isinstance(v, bool) or isinstance(v, str):
-                assert v == mine, (what, cell["cell"], key, v, mine)
-            elif v is None:
-                assert mine is None or (isinstance(mine, float) and not math.isfinite(mine)), \
-                    (what, cell["cell"], key, mine)
+            where = (what, cell["cell"], key, v, mine)
+            if isinstance(v, (bool, str)):
+                assert v == mine, where
+            elif isinstance(v, list):  # an interval
+                assert len(mine) == 2 and all(same_number(m, x, key) for m, x in zip(mine, v)), \
+                    where
+            elif isinstance(v, dict):  # expected_max
+                assert v["k"] == list(mine["k"]), where
+                for part in ("mean", "std"):
+                    assert all(same_number(m, x, part) for m, x in zip(mine[part], v[part])), \
+                        (what, cell["cell"], part)
             else:
-                tol = 1e-9 if key.endswith("p") or key.endswith("p_holm") else 1e-9 * max(
-                    1.0, abs(v))
-                assert abs(float(mine) - v) <= tol, (what, cell["cell"], key, v, mine)
-    for key in ("baseline", "metric", "ranked_by", "total_runs", "rows", "missing_runs"):
+                assert same_number(mine, v, key), where
+    for key in ("baseline", "metric", "ranked_by", "total_runs", "rows", "missing_runs",
+                "diverged", "bootstrap", "bootstrap_seed", "trials", "family_tests",
+                "tests_note"):
         assert rep[key] == table.attrs[key], (what, key, rep[key], table.attrs[key])
 
 
@@ -137,7 +153,12 @@ def test_against_cli(d):
               {"baseline": "gru", "include_timeout": True}),
              (("--metric", "wall_seconds", "--alpha", "0.01"),
               {"metric": "wall_seconds", "alpha": 0.01}),
-             (("--metric", "lr", "--top-fraction", "1"), {"metric": "lr", "top_fraction": 1.0})]
+             (("--metric", "lr", "--top-fraction", "1"), {"metric": "lr", "top_fraction": 1.0}),
+             (("--diverged", "worst", "--bootstrap", "300", "--bootstrap-seed", "9"),
+              {"diverged": "worst", "bootstrap": 300, "bootstrap_seed": 9}),
+             (("--diverged", "worst", "--metric", "test_loss", "--top-fraction", "0.3"),
+              {"diverged": "worst", "metric": "test_loss", "top_fraction": 0.3}),
+             (("--bootstrap", "0",), {"bootstrap": 0})]
     for args, kwargs in cases:
         rep, err = report_json(path, *args)
         assert "4 of 150 runs are missing" in rep["note"] and "missing" in err, (rep["note"], err)
@@ -147,9 +168,23 @@ def test_against_cli(d):
     rep, _ = report_json(shard)
     assert_same_table(compare(load_runs(shard)), rep, "shard")
     assert "shard 1/3" in rep["note"]
+    # --by: one report per value, Holm over the tests of all of them.
+    by = subprocess.run([EXE, "report", path, "--format", "json", "--by", "init",
+                         "--bootstrap", "200"], capture_output=True, text=True, timeout=300)
+    assert by.returncode == 0, by.stderr
+    reports = json.loads(by.stdout)
+    sliced = compare(runs, by="init", bootstrap=200)
+    assert len(reports) == sliced["init"].nunique() == 2
+    for rep in reports:
+        value = rep["where"]["init"]
+        part = sliced[sliced["init"] == value].drop(columns="init").reset_index(drop=True)
+        part.attrs = dict(sliced.attrs, tests_note=rep["tests_note"], rows=rep["rows"],
+                          trials=rep["trials"], missing_runs=rep["missing_runs"])
+        assert_same_table(part, rep, f"--by init = {value}")
+    assert reports[0]["family_tests"] == sliced.attrs["family_tests"] > 12
     table = subprocess.run([EXE, "report", path], capture_output=True, text=True, timeout=120)
     assert table.returncode == 0 and "all trials" in table.stdout and "note:" in table.stdout
-    print("ok: compare() == cellzoo report --format json (1e-9) over", len(cases) + 1, "cases")
+    print("ok: compare() == cellzoo report --format json (1e-9) over", len(cases) + 2, "cases")
 
 
 def expect_error(fn, *words):
@@ -194,9 +229,13 @@ def test_bad_input(d):
     expect_cli_error([path, "--baseline", "lstm-cifg"], "'lstm-cifg' has no runs")
     expect_error(lambda: compare(runs, metric="accuracy", baseline="gru"), "'accuracy'")
     expect_cli_error([path, "--metric", "accuracy", "--baseline", "gru"], "'accuracy'")
+    # A baseline whose runs all failed: a table with the counts and a note, no tests.
     dead = runs.copy()
     dead.loc[dead["cell"] == "gru", "status"] = "failed"
-    expect_error(lambda: compare(dead, baseline="gru"), "no usable runs")
+    t = compare(dead, baseline="gru")
+    assert "no usable runs" in t.attrs["tests_note"] and t["all_p"].isna().all()
+    expect_error(lambda: compare(runs, baseline="gru", diverged="sometimes"), "diverged=")
+    expect_cli_error([path, "--baseline", "gru", "--diverged", "sometimes"], "--diverged")
     print("ok: foreign, corrupt and missing files, missing metric and baselines are clear errors")
 
 
