@@ -96,10 +96,6 @@ class DifferenceSearch {
     first_lo_.resize(m);
     first_hi_.resize(m);
     probe_.resize(m);
-    for (const auto i : active_) {
-      first_lo_[i] = static_cast<std::uint32_t>(n);  // nothing <= t_lo yet
-      first_hi_[i] = 0;                              // everything <= t_hi
-    }
     c_hi_ = total_x * suffix_[0];
     strip_ = active_.size() * n;
     finite_ = !x.empty() && !y.empty() && std::isfinite(x.front()) && std::isfinite(x.back()) &&
@@ -117,10 +113,10 @@ class DifferenceSearch {
     const std::size_t G = thresholds.size();
     cache.assign(G, kNaN);
     const auto count = [&](std::size_t g) {
-      if (std::isnan(cache[g])) {
+      if (std::isnan(cache[g])) {  // over every row: contiguous, and weight 0 adds 0
         const auto first = grid.first(g);
         double c = 0;
-        for (const auto i : active_) c += wx_[i] * suffix_[first[i]];
+        for (std::size_t i = 0; i < first.size(); ++i) c += wx_[i] * suffix_[first[i]];
         cache[g] = c;
       }
       return cache[g];
@@ -159,6 +155,10 @@ class DifferenceSearch {
     ka_ = ka;
     kb_ = kb;
     if (!started) {
+      for (const auto i : active_) {
+        first_lo_[i] = static_cast<std::uint32_t>(y_.size());  // nothing <= t_lo yet
+        first_hi_[i] = 0;                                      // everything <= t_hi
+      }
       const auto first_row = active_.front(), last_row = active_.back();
       t_hi_ = run_difference(x_[last_row], y_[next_[0]]);               // the largest difference
       above_lo_ = run_difference(x_[first_row], y_[prev_[y_.size()]]);  // the smallest

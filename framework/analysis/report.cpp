@@ -680,9 +680,11 @@ void write_group_details(std::ostream& out, const Report& r, GroupResult CellRes
 }
 
 void write_expected_max(std::ostream& out, const Report& r, int width) {
-  out << "\nexpected best-of-k (Dodge et al. 2019): the " << r.metric
-      << " of the run with the best " << r.ranked_by
-      << " among k trials drawn at random, mean +- std\n";
+  out << "\n";
+  write_wrapped(out, "expected best-of-k (Dodge et al. 2019): the " + r.metric +
+                         " of the run with the best " + r.ranked_by +
+                         " among k trials drawn at random from the runs with a score, mean "
+                         "+- std");
   char line[1024];
   std::snprintf(line, sizeof line, "%-*s", width, "cell");
   std::string head = line;

@@ -403,7 +403,8 @@ def main():
                 "torch_gflops": tgf, "peak_fraction": gf / peak})
 
     if extras:
-        print("\ncellzoo variants against lstm-np (sequences/s, medians; slowdown = lstm-np / cell):")
+        print("\ncellzoo variants against lstm-np "
+              "(sequences/s, medians; slowdown = lstm-np / cell):")
         print(f"{'cell':<10} {'size':<4} {'seq/s':>9} {'lstm-np':>9} {'slowdown':>8} {'aim':>5}")
         for c in extras:
             for s in sizes:

@@ -72,8 +72,8 @@ def rank_runs(df: pd.DataFrame, metric: str = "test_metric", include_timeout: bo
     usable_status = status.eq("ok") | (include_timeout & status.eq("timeout"))
     values = pd.to_numeric(df[metric], errors="coerce").astype(float)
     scored = usable_status & np.isfinite(values)
-    in_sample = scored | ((diverged == "worst") & (usable_status | status.isin(["diverged",
-                                                                              "failed"])))
+    failure = status.isin(["diverged", "failed"])
+    in_sample = scored | ((diverged == "worst") & (usable_status | failure))
     cell_of = df["cell"].astype(str)
     worst = -math.inf if hib else math.inf
     out = {}
@@ -448,8 +448,9 @@ def _frame(rows: list[dict], attrs: dict) -> pd.DataFrame:
     return table
 
 
-def expected_max(runs: pd.DataFrame, metric: str = "test_metric", cells: Iterable[str] | None = None,
-                 include_timeout: bool = False) -> pd.DataFrame:
+def expected_max(runs: pd.DataFrame, metric: str = "test_metric",
+                 cells: Iterable[str] | None = None, include_timeout: bool = False
+                 ) -> pd.DataFrame:
     """Dodge et al.'s expected best-of-k per cell, tidy: one row per (cell, k) for
     k = 1..n with the mean and standard deviation of the `metric` of the best run by
     validation among k trials drawn at random from the cell's n runs with a finite score

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,8 @@ def _design(X: pd.DataFrame, log_scale) -> tuple[np.ndarray, np.ndarray, list[st
         constant
 
 
-def fanova_table(X: pd.DataFrame, y, pairs: bool = True, log_scale=DEFAULT_LOG_SCALE,
+def fanova_table(X: pd.DataFrame, y: Sequence[float] | np.ndarray | pd.Series,
+                 pairs: bool = True, log_scale: Iterable[str] | None = DEFAULT_LOG_SCALE,
                  n_trees: int = 32, max_depth: int = 12, min_samples_leaf: int = 2,
                  seed: int = 0) -> pd.DataFrame:
     """fANOVA of y over the columns of X (one row per run). Returns one row per term:
@@ -109,7 +111,8 @@ def fanova_table(X: pd.DataFrame, y, pairs: bool = True, log_scale=DEFAULT_LOG_S
 
 
 def importance(df: pd.DataFrame, cell: str | None = None, metric: str = "test_metric",
-               hyperparameters=None, pairs: bool = True, log_scale=DEFAULT_LOG_SCALE,
+               hyperparameters: Iterable[str] | None = None, pairs: bool = True,
+               log_scale: Iterable[str] | None = DEFAULT_LOG_SCALE,
                n_trees: int = 32, max_depth: int = 12, seed: int = 0,
                include_timeout: bool = False) -> pd.DataFrame:
     """Hyperparameter importance of `metric` for one cell's usable runs (status ok, and

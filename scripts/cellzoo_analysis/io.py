@@ -161,7 +161,8 @@ def load_curves(path: Union[PathLike, Iterable[PathLike]]) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def join_curves(curves: pd.DataFrame, runs: pd.DataFrame, columns=None) -> pd.DataFrame:
+def join_curves(curves: pd.DataFrame, runs: pd.DataFrame,
+                columns: Iterable[str] | None = None) -> pd.DataFrame:
     """The curves with run columns attached (by run_id): by default cell, status, trial and
     the hyperparameters, so that curves can be grouped by cell or coloured by learning rate."""
     if columns is None:

@@ -271,11 +271,10 @@ def hodges_lehmann(x: np.ndarray, wx: np.ndarray, y: np.ndarray, wy: np.ndarray,
         if lo[3] == t_hi:
             return t_hi
         if hi[1] - lo[1] <= enumerate_at:
-            rows = np.repeat(np.arange(len(x)), lo[4] - hi[4])
-            starts = np.repeat(hi[4], lo[4] - hi[4])
-            offsets = np.arange(len(rows)) - np.repeat(np.cumsum(lo[4] - hi[4]) - (lo[4] - hi[4]),
-                                                        lo[4] - hi[4])
-            cols = starts + offsets
+            widths = lo[4] - hi[4]  # per row, the columns in the bracket
+            rows = np.repeat(np.arange(len(x)), widths)
+            offsets = np.arange(len(rows)) - np.repeat(np.cumsum(widths) - widths, widths)
+            cols = np.repeat(hi[4], widths) + offsets
             d = run_difference(x[rows], y[cols])
             w = wx[rows] * wy[cols]
             order = np.argsort(d, kind="stable")

@@ -48,8 +48,9 @@ def _n_params(cell: str, hidden: int, inputs: int = 8, outputs: int = 8) -> int:
     return gates * hidden * (inputs + hidden + 1) + peep + outputs * (hidden + 1)
 
 
-def write_synthetic_results(path, effects: dict | None = None, trials: int = 40, seed: int = 0,
-                            noise_sd: float = 0.02, missing: int = 0, categorical: bool = False,
+def write_synthetic_results(path: str | os.PathLike, effects: dict[str, float] | None = None,
+                            trials: int = 40, seed: int = 0, noise_sd: float = 0.02,
+                            missing: int = 0, categorical: bool = False,
                             with_failures: bool = True, epochs: int = 12,
                             shard: tuple[int, int] | None = None) -> str:
     """Writes the file (refusing to overwrite one) and returns its path.
@@ -150,7 +151,7 @@ def write_synthetic_results(path, effects: dict | None = None, trials: int = 40,
     return path
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
     ap.add_argument("--trials", type=int, default=40)

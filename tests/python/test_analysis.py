@@ -9,7 +9,7 @@ import sys
 import tempfile
 
 try:
-    import h5py  # noqa: F401
+    import h5py
     import matplotlib
     import numpy as np
     import pandas as pd
@@ -22,7 +22,6 @@ except ImportError as e:
     sys.exit(77)
 
 matplotlib.use("Agg")
-import h5py  # noqa: E402
 
 from cellzoo_analysis import (ResultsError, compare, join_curves, load_curves,  # noqa: E402
                               load_runs, plots)
@@ -263,7 +262,35 @@ def test_plots(d):
     print("ok: box plots (significant = blue, thick), marginals and learning curves render")
 
 
+def test_type_hints():
+    """Every public function of the package (and public method of its classes) has type
+    hints on every parameter and its return."""
+    import importlib
+    import inspect
+    missing = []
+    for name in ("compare", "errors", "importance", "io", "plots", "stats", "synthetic"):
+        module = importlib.import_module(f"cellzoo_analysis.{name}")
+        functions = []
+        for attr, obj in vars(module).items():
+            if attr.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if inspect.isfunction(obj):
+                functions.append((attr, obj))
+            elif inspect.isclass(obj):
+                functions += [(f"{attr}.{m}", f) for m, f in vars(obj).items()
+                              if inspect.isfunction(f) and not m.startswith("_")]
+        for attr, fn in functions:
+            sig = inspect.signature(fn)
+            bare = [p for p in sig.parameters.values()
+                    if p.name not in ("self", "cls") and p.annotation is inspect.Parameter.empty]
+            if bare or sig.return_annotation is inspect.Signature.empty:
+                missing.append(f"{name}.{attr}")
+    assert not missing, f"public functions without full type hints: {missing}"
+    print("ok: every public function of cellzoo_analysis has type hints")
+
+
 def main():
+    test_type_hints()
     with tempfile.TemporaryDirectory(prefix="cellzoo_analysis_") as d:
         test_load(d)
         test_compare(d)

@@ -82,7 +82,8 @@ def same_candidates(a, b, what):
     for x, y in zip(ca, cb):
         for k in CANDIDATE_COLUMNS:
             same = x[k] == y[k] or (k == "fitness" and np.isnan(x[k]) and np.isnan(y[k]))
-            assert same, f"{what}: candidate {x['generation']}/{x['index']} {k}: {x[k]!r} != {y[k]!r}"
+            assert same, \
+                f"{what}: candidate {x['generation']}/{x['index']} {k}: {x[k]!r} != {y[k]!r}"
 
 
 def check_contents(path):
@@ -107,7 +108,8 @@ def check_contents(path):
         if r["kind"] == "proposal" and r["status"] != "invalid":
             assert re.fullmatch(r"[0-9a-f]{32}", r["hash"]), r
             assert r["parent_hash"] in known, f"parent of {r} was never a candidate before it"
-            assert r["name"] in texts and texts[r["name"]][0] == r["hash"], f"no /cells text for {r}"
+            assert r["name"] in texts and texts[r["name"]][0] == r["hash"], \
+                f"no /cells text for {r}"
             assert "state h" in texts[r["name"]][1], texts[r["name"]]
             if r["status"] != "duplicate":
                 # Every stage it reached has runs of that cell on that task.
@@ -223,7 +225,8 @@ def main():
         run("sweep", plain, "--jobs", "2", "--out", plain_out)
         pc = cells(plain_out)
         assert list(pc) == ["lang:rnn"], pc
-        assert re.fullmatch(r"[0-9a-f]{32}", pc["lang:rnn"][0]) and "state h" in pc["lang:rnn"][1], pc
+        assert re.fullmatch(r"[0-9a-f]{32}", pc["lang:rnn"][0]), pc
+        assert "state h" in pc["lang:rnn"][1], pc
         assert "h' = tanh(W(x) + W(h) + bias)" in pc["lang:rnn"][1], pc
     print("ok: candidates recorded; jobs 1 == jobs 2; SIGKILL + resume == uninterrupted; "
           "top sorted; shards merge; plain sweeps record language cells")

@@ -41,8 +41,8 @@ def test_known_decomposition():
         assert t.loc[term, "fraction"] < 0.02, (term, t.loc[term, "fraction"])
     assert abs(t["fraction"].sum() - 1) < 0.05, t["fraction"].sum()
     assert t.index[0] == "x1"
-    print("ok: fANOVA recovers 27/34, 3/34, 4/34:", {k: round(t.loc[k, "fraction"], 3)
-                                                      for k in expected})
+    fractions = {k: round(t.loc[k, "fraction"], 3) for k in expected}
+    print("ok: fANOVA recovers 27/34, 3/34, 4/34:", fractions)
 
 
 def test_on_results(d):

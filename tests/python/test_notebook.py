@@ -54,7 +54,8 @@ def main():
     assert not errors, errors
     pngs = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
                for o in c.outputs)
-    assert pngs >= 4, f"expected at least 4 figures (box, importance, marginals, curves), got {pngs}"
+    assert pngs >= 5, (f"expected at least 5 figures (box, expected best-of-k, importance, "
+                       f"marginals, curves), got {pngs}")
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                    for o in c.outputs)
     assert "small.h5" in text and "2 runs are missing" in text, text[:500]

@@ -47,7 +47,8 @@ def main():
               "task.n_train=32", "task.n_valid=16", "task.n_test=16")
         names = ["jozefowicz2015-arithmetic", "long-range"]
         if os.path.exists(JSB):
-            sweep("experiments/greff2015-jsb.ini", os.path.join(results, "greff2015-jsb-reduced.h5"),
+            sweep("experiments/greff2015-jsb.ini",
+                  os.path.join(results, "greff2015-jsb-reduced.h5"),
                   "trials=4", "fixed.max_epochs=2", "space.hidden=int_loguniform(4, 8)",
                   "space.lr=loguniform(0.001, 0.01)",
                   f"task.data={JSB}")

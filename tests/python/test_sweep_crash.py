@@ -10,7 +10,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sweep_support import EXE, assert_same_metrics, run, runs_by_id, tempdir, write_spec  # noqa: E402
+from sweep_support import (EXE, assert_same_metrics, run, runs_by_id,  # noqa: E402
+                           tempdir, write_spec)
 
 DONE = re.compile(r"runs (\d+)/(\d+)")
 

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sweep_support import (SMALL_SPEC, assert_same_metrics, run, runs_by_id,  # noqa: E402
-                           tempdir, write_spec)
+                           tempdir)
 
 import h5py  # noqa: E402
 
