@@ -514,7 +514,8 @@ std::string welch_text(const CellResult& c, const GroupResult& g, const GroupRes
                        bool have_base) {
   if (c.is_baseline) return "baseline";
   if (!have_base) return "-";
-  if (g.finite() == 0) return "no runs";
+  if (g.summary.n == 0) return "no runs";
+  if (g.finite() == 0) return "all fail";  // --diverged worst: runs, but no score
   if (g.finite() < kMinWelchRuns || base.finite() < kMinWelchRuns) return "n<3";
   return fmt("%.3g", g.test.p);
 }
@@ -606,7 +607,7 @@ void write_group(std::ostream& out, const Report& r, GroupResult CellResult::*me
     const auto shift = c.is_baseline ? "" : fmt("%.3g", g.shift);
     const auto ci = c.is_baseline ? "" : interval_text(g.shift_ci);
     const auto mean = fmt("%.4g", g.summary.mean);
-    const auto holm_shown = p == "n<3" || p == "no runs" ? "" : holm;
+    const auto holm_shown = p == "n<3" || p == "no runs" || p == "all fail" ? "" : holm;
     if (top)
       std::snprintf(line, sizeof line, "%-*s %4zu %9s %8s %6s %8s  %s", width, c.cell.c_str(),
                     g.summary.n, mean.c_str(), p.c_str(), holm_shown.c_str(), shift.c_str(),

@@ -16,6 +16,7 @@ int cmd_report(const std::vector<std::string>& args) {
   std::string file, format = "table", by, diverged = "exclude";
   std::vector<std::string> where;
   bool details = false;
+  long long bootstrap = 1000;
   analysis::ReportOptions ro;
   options.add_options()("file", po::value(&file), "results file (.h5)")(
       "metric,m", po::value(&ro.metric)->default_value("test_metric"),
@@ -32,7 +33,7 @@ int cmd_report(const std::vector<std::string>& args) {
       "diverged", po::value(&diverged)->default_value("exclude"),
       "exclude: leave diverged and failed runs out (Greff et al.); worst: rank them below "
       "every finite score in the medians, the paired test and the shift")(
-      "bootstrap", po::value(&ro.bootstrap)->default_value(1000),
+      "bootstrap", po::value(&bootstrap)->default_value(1000),
       "resamples (of trials) for the 95% intervals; 0 leaves them out")(
       "bootstrap-seed", po::value(&ro.bootstrap_seed)->default_value(0),
       "seed of the resampling (same seed, same intervals)")(
@@ -59,9 +60,10 @@ int cmd_report(const std::vector<std::string>& args) {
     throw Error("unknown --format '" + format + "'", "use table, csv or json");
   if (!(ro.alpha > 0 && ro.alpha < 1))
     throw Error("--alpha must be in (0, 1)", "the paper's level is 0.05");
-  if (ro.bootstrap > 1000000)
-    throw Error("--bootstrap " + std::to_string(ro.bootstrap) + " is not in 0..1000000",
+  if (bootstrap < 0 || bootstrap > 1000000)
+    throw Error("--bootstrap " + std::to_string(bootstrap) + " is not in 0..1000000",
                 "1000 resamples give stable 95% intervals; 0 leaves them out");
+  ro.bootstrap = static_cast<std::size_t>(bootstrap);
   if (diverged != "exclude" && diverged != "worst")
     throw Error("unknown --diverged '" + diverged + "'",
                 "use exclude (leave them out, Greff et al.) or worst (rank them last)");

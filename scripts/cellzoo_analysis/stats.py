@@ -175,38 +175,73 @@ def _median_of(a: float, b: float) -> float:
 
 
 class PairDifferences:
-    """All differences x_i - y_j of two fixed samples, sorted once, so that the weighted
-    median for any weights (a bootstrap resample) is one cumulative sum: for samples up to
-    about 500 x 500 runs."""
+    """The weighted median of all differences x_i - y_j of two fixed samples for many
+    weightings (bootstrap resamples: one per row of the weight matrices), for samples up to
+    about 2000 x 2000 runs. The differences are sorted once and cut into about 256 cells of
+    equal size at thresholds t_g; for each threshold every row's count of differences <= t_g
+    is a suffix of the ascending y, stored as its first column. A resample's weighted count
+    at a threshold is then one weighted sum over the rows, a bisection over the thresholds
+    finds the cell of the median, and a cumulative sum within the cell the median itself."""
 
-    LIMIT = 1 << 18
+    LIMIT = 1 << 22
 
-    def __init__(self, x: np.ndarray, y: np.ndarray):
-        d = run_difference(np.asarray(x, float)[:, None], np.asarray(y, float)[None, :]).ravel()
-        self.order = np.argsort(d, kind="stable")
-        self.sorted = d[self.order]
+    def __init__(self, x: np.ndarray, y: np.ndarray, cells: int = 256):
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        self.y_order = np.argsort(y, kind="stable")
+        d = run_difference(x[:, None], y[self.y_order][None, :])  # rows fall along j
+        order = np.argsort(d.ravel(), kind="stable")
+        self.sorted = d.ravel()[order]
+        self.rows, self.cols = np.divmod(order, len(y))  # cols index the ascending y
+        count = len(self.sorted)
+        if count == 0:
+            self.thresholds = np.zeros(0)
+            return
+        ranks = np.linspace(0, count - 1, min(cells, count) + 1)[1:].astype(np.int64)
+        self.thresholds = np.unique(self.sorted[ranks])  # the last is the largest difference
+        self.first = np.stack([(d > t).sum(axis=1) for t in self.thresholds])  # g x rows
+        self.ends = np.searchsorted(self.sorted, self.thresholds, side="right")
 
     def median(self, wx: np.ndarray, wy: np.ndarray) -> float:
         return float(self.medians(np.asarray(wx, float)[None, :],
                                   np.asarray(wy, float)[None, :])[0])
 
     def medians(self, wx: np.ndarray, wy: np.ndarray) -> np.ndarray:
-        """The weighted medians for rows of weights (one resample per row)."""
-        w = (wx[:, :, None] * wy[:, None, :]).reshape(len(wx), -1)[:, self.order]
-        cum = np.cumsum(w, axis=1)
-        total = cum[:, -1] if cum.shape[1] else np.zeros(len(wx))
+        """The weighted medians for rows of weights (one resample per row; zeros allowed)."""
+        wx, wy = np.asarray(wx, float), np.asarray(wy, float)[:, self.y_order]
+        resamples = len(wx)
+        out = np.full(resamples, math.nan)
+        total = wx.sum(axis=1) * wy.sum(axis=1)
+        if len(self.thresholds) == 0:
+            return out
+        suffix = np.concatenate([np.cumsum(wy[:, ::-1], axis=1)[:, ::-1],
+                                 np.zeros((resamples, 1))], axis=1)
+
+        def counts(g: np.ndarray) -> np.ndarray:  # C(t_g) per resample, g per resample
+            return (wx * np.take_along_axis(suffix, self.first[g], axis=1)).sum(axis=1)
+
+        def cell_of(rank: np.ndarray) -> np.ndarray:  # the first g with C(t_g) >= rank
+            lo = np.zeros(resamples, np.int64)
+            hi = np.full(resamples, len(self.thresholds) - 1)
+            while np.any(lo < hi):
+                mid = (lo + hi) // 2
+                at_least = counts(mid) >= rank
+                hi = np.where(at_least, mid, hi)
+                lo = np.where(at_least, lo, mid + 1)
+            return lo
+
         ka, kb = np.floor((total + 1) / 2), np.floor(total / 2) + 1
-        # One searchsorted over all rows: shift row r by r * (largest total + 1).
-        last = max(cum.shape[1] - 1, 0)
-        shift = (np.max(total, initial=0) + 1) * np.arange(len(wx))
-        flat = (cum + shift[:, None]).ravel()
-        base = np.arange(len(wx)) * cum.shape[1]
-        ia = np.minimum(np.searchsorted(flat, ka + shift, side="left") - base, last)
-        ib = np.minimum(np.searchsorted(flat, kb + shift, side="left") - base, last)
-        a, b = self.sorted[ia], self.sorted[ib]
-        with np.errstate(invalid="ignore"):
-            out = np.where(a == b, a, (a + b) / 2)
-        return np.where(total > 0, out, math.nan)
+        cells = cell_of(ka)
+        cells_b = np.where(counts(cells) >= kb, cells, cell_of(kb))
+        before = np.where(cells > 0, counts(np.maximum(cells - 1, 0)), 0.0)
+        for b in np.flatnonzero(total > 0):
+            g, gb = cells[b], cells_b[b]
+            start = self.ends[g - 1] if g > 0 else 0
+            stop = self.ends[gb]
+            w = wx[b, self.rows[start:stop]] * wy[b, self.cols[start:stop]]
+            cum = before[b] + np.cumsum(w)
+            ia, ib = np.searchsorted(cum, [ka[b], kb[b]], side="left")
+            out[b] = _median_of(float(self.sorted[start + ia]), float(self.sorted[start + ib]))
+        return out
 
 
 def _first_at_most(x: np.ndarray, y: np.ndarray, t: float) -> np.ndarray:
@@ -398,12 +433,17 @@ def expected_best_of_k(scores_best_first: np.ndarray) -> tuple[np.ndarray, np.nd
     means, stds = np.empty(n), np.empty(n)
     ratio = np.arange(n + 1) / n if n else np.zeros(1)
     for k in range(1, n + 1):
-        power = ratio ** k
-        # Ranks whose cumulative weight is below 1e-20 are left out, as in C++.
-        first = max(1, int(np.searchsorted(power, 1e-20, side="left")))
+        # Ranks whose cumulative weight (i/n)^k is below 1e-20 are left out, as in C++:
+        # i/n < 1e-20^(1/k); for large k only the best runs are left, which keeps k = 1..n
+        # at about 40 n log n powers.
+        start = max(1, int(n * math.exp(math.log(1e-20) / k)) - 1)
+        power = ratio[start - 1:] ** k
+        first = start - 1 + max(1, int(np.searchsorted(power, 1e-20, side="left")))
         first = min(first, n)
-        w = np.diff(power[first - 1:])
-        w[0] = power[first] if first > 1 else w[0]
+        power = power[first - start:]  # (first - 1)/n .. n/n
+        w = np.diff(power)
+        if first > 1:
+            w[0] = power[1]
         part = s[first - 1:]
         mean = float(np.dot(w, part))
         means[k - 1] = mean

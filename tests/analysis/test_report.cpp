@@ -218,6 +218,15 @@ TEST_CASE("report table: 80 columns, clear lines instead of NaN, details and sli
     }
     if (r.cell == "rnn") r.task = "other";
   }
+  for (int t = 0; t < 4; ++t) {  // mut1: every run diverged
+    auto r = rows.front();
+    r.cell = "mut1";
+    r.trial = t;
+    r.run_id = 100 + t;
+    r.status = "diverged";
+    r.test_metric = r.valid_metric = store::kNaN;
+    rows.push_back(r);
+  }
   ReportOptions o;
   o.bootstrap = 200;
   const auto r = build_report("mem.h5", make_meta(30), hyper_columns(), rows, o);
@@ -232,6 +241,7 @@ TEST_CASE("report table: 80 columns, clear lines instead of NaN, details and sli
   const auto t = table.str();
   CHECK_THAT(t, !Catch::Contains("nan"));
   CHECK_THAT(t, Catch::Contains("no pairs"));  // rnn
+  CHECK_THAT(t, Catch::Contains("no runs"));   // mut1
   CHECK_THAT(t, Catch::Contains("n<3"));       // the top 10% is one run a cell
   CHECK(r.family_tests == 3);  // gru: Welch and paired; rnn: Welch (top groups: n = 1)
   CHECK_THAT(t, !Catch::Contains("expected best-of-k"));
@@ -245,7 +255,9 @@ TEST_CASE("report table: 80 columns, clear lines instead of NaN, details and sli
   std::ostringstream wt;
   write_table(wt, worst);
   CHECK_THAT(wt.str(), Catch::Contains("--diverged worst"));
-  CHECK(worst.comparison.cells[1].all.failed + worst.comparison.cells[2].all.failed == 6);
+  std::size_t failed = 0;
+  for (const auto& c : worst.comparison.cells) failed += c.all.failed;
+  CHECK(failed == 5 + 1 + 4);  // gru's trials 5..9, rnn's trial 0, mut1's four
 
   // Slices: Holm runs over the tests of every slice; a slice without the baseline says so.
   o.diverged = Diverged::exclude;
