@@ -73,6 +73,9 @@ std::vector<std::string> distinct_values(const std::string& path,
                                          const std::vector<store::RunRow>& runs,
                                          const std::string& name);
 
+// The k of the expected best-of-k that the table and CSV show (besides n; JSON has all).
+inline constexpr std::size_t kShownBestOfK[] = {1, 5, 10, 20, 50};
+
 // One line on missing runs ("" if none): rows vs the total_runs attribute.
 std::string missing_note(const Report& report);
 
