@@ -242,15 +242,21 @@ class DifferenceSearch {
     for (const auto i : active_) {
       const double xi = x_[i];
       const std::uint32_t end = first_lo_[i];
-      if (narrow) {  // branch-free bisection for the first column <= t
+      if (narrow) {
         std::uint32_t lo = first_hi_[i], len = end - lo;
-        while (len > 0) {
-          const std::uint32_t half = len / 2;
-          const bool above = difference(xi, y_[lo + half]) > t;
-          lo = above ? lo + half + 1 : lo;
-          len = above ? len - half - 1 : half;
+        if (len <= 8) {  // the differences > t are a prefix: count them
+          std::uint32_t above = 0;
+          for (std::uint32_t k = 0; k < len; ++k) above += difference(xi, y_[lo + k]) > t;
+          j = lo + above;
+        } else {  // bisection for the first column <= t
+          while (len > 0) {
+            const std::uint32_t half = len / 2;
+            const bool above = difference(xi, y_[lo + half]) > t;
+            lo = above ? lo + half + 1 : lo;
+            len = above ? len - half - 1 : half;
+          }
+          j = lo;
         }
-        j = lo;
       } else {
         j = std::max(j, first_hi_[i]);
         while (j < end && difference(xi, y_[j]) > t) ++j;
