@@ -424,19 +424,19 @@ def _scale(a: dict, b: dict) -> float:
     return s if s > 0 and math.isfinite(s) else 1.0
 
 
+_FAMILY = {"all_p": "all_p_holm_family", "top_p": "top_p_holm_family",
+           "p_paired": "p_paired_holm_family"}
+
+
 def _family_holm(tables: list[list[dict]]) -> None:
     """Holm over every test of the report (Welch all and top, paired; all slices)."""
-    slots = [(r, key) for rows in tables for r in rows
-             for key in ("all_p", "top_p", "p_paired")]
-    adjusted = stats.holm([r[key] for r, key in slots])
-    for (r, key), ph in zip(slots, adjusted):
-        r[key.replace("p_paired", "p_paired_holm_family") if key == "p_paired"
-          else f"{key}_holm_family"] = ph
+    slots = [(r, key) for rows in tables for r in rows for key in _FAMILY]
+    for (r, key), adjusted in zip(slots, stats.holm([r[key] for r, key in slots])):
+        r[_FAMILY[key]] = adjusted
 
 
 def _count_tests(tables: list[list[dict]]) -> int:
-    return sum(not math.isnan(r[k]) for rows in tables for r in rows
-               for k in ("all_p", "top_p", "p_paired"))
+    return sum(not math.isnan(r[k]) for rows in tables for r in rows for k in _FAMILY)
 
 
 def _frame(rows: list[dict], attrs: dict) -> pd.DataFrame:
