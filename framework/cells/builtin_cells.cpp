@@ -12,4 +12,15 @@ void register_builtin_cells(CellRegistry& registry) {
 #undef CELLZOO_CELL
 }
 
+// Here rather than in registry.cpp, so that the SDK's registry (which plugins link) does
+// not pull in every built-in cell.
+CellRegistry& CellRegistry::instance() {
+  static CellRegistry registry = [] {
+    CellRegistry r;
+    register_builtin_cells(r);
+    return r;
+  }();
+  return registry;
+}
+
 }  // namespace cellzoo::cells

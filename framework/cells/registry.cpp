@@ -4,15 +4,6 @@
 
 namespace cellzoo::cells {
 
-CellRegistry& CellRegistry::instance() {
-  static CellRegistry registry = [] {
-    CellRegistry r;
-    register_builtin_cells(r);
-    return r;
-  }();
-  return registry;
-}
-
 void CellRegistry::add(CellEntry entry) {
   const std::string name = entry.info.name;
   if (name.empty()) throw Error("cell registered without a name");

@@ -25,7 +25,7 @@ std::string json_string(const std::string& s) {
 
 int cmd_bench(const std::vector<std::string>& args) {
   po::options_description options("options");
-  std::vector<std::string> cell_names, size_names;
+  std::vector<std::string> cell_names, size_names, plugin_paths;
   int repeat = 4;
   double block_seconds = 0.2;
   options.add_options()("cell,c", po::value(&cell_names)->composing()->multitoken(),
@@ -37,10 +37,14 @@ int cmd_bench(const std::vector<std::string>& args) {
       "block-seconds", po::value(&block_seconds)->default_value(0.2, "0.2"),
       "minimum duration of one timed block")("json", "one JSON object per line instead of a table")(
       "gemm", "also time Eigen SGEMM on [4H x H]*[H x B] and [4H x I]*[I x T*B] per size");
+  add_plugin_option(options, plugin_paths);
   po::variables_map vm;
-  if (!parse_args("bench", "[--cell NAME ...] [--size T|S|M|L ...] [--repeat N] [--json] [--gemm]",
+  if (!parse_args("bench",
+                  "[--cell NAME ...] [--size T|S|M|L ...] [--repeat N] [--json] [--gemm] "
+                  "[--plugin PATH.so ...]",
                   options, args, vm))
     return 0;
+  load_plugins(plugin_paths);
   if (repeat < 1) throw Error("--repeat must be at least 1", "e.g. --repeat 4");
   if (!(block_seconds > 0)) throw Error("--block-seconds must be positive", "e.g. 0.2");
 

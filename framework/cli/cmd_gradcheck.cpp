@@ -10,7 +10,7 @@ namespace cellzoo::cli {
 
 int cmd_gradcheck(const std::vector<std::string>& args) {
   po::options_description options("options");
-  std::vector<std::string> names;
+  std::vector<std::string> names, plugin_paths;
   double tolerance = 1e-6;
   unsigned long seed = 1;
   options.add_options()("cell,c", po::value(&names)->composing(),
@@ -19,8 +19,12 @@ int cmd_gradcheck(const std::vector<std::string>& args) {
       "tolerance", po::value(&tolerance)->default_value(1e-6),
       "fail when a tensor's relative error exceeds this")(
       "seed", po::value(&seed)->default_value(1), "seed of the random problems");
+  add_plugin_option(options, plugin_paths);
   po::variables_map vm;
-  if (!parse_args("gradcheck", "[--cell NAME ...] [--all]", options, args, vm)) return 0;
+  if (!parse_args("gradcheck", "[--cell NAME ...] [--all] [--plugin PATH.so ...]", options, args,
+                  vm))
+    return 0;
+  load_plugins(plugin_paths);
 
   const auto& registry = cells::CellRegistry::instance();
   if (vm.count("all") || names.empty()) names = registry.names();

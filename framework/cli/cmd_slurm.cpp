@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "framework/cli/common.hpp"
+#include "framework/plugins/loader.hpp"
 #include "framework/store/results_file.hpp"
 #include "framework/sweep/slurm.hpp"
 #include "framework/sweep/spec.hpp"
@@ -15,7 +16,7 @@ int cmd_slurm(const std::vector<std::string>& args) {
   namespace fs = std::filesystem;
   po::options_description options("options");
   std::string spec_path, out_dir;
-  std::vector<std::string> sets, reuse;
+  std::vector<std::string> sets, reuse, plugin_paths;
   sweep::SlurmOptions o;
   std::int64_t max_array_size = 0;
   options.add_options()("spec", po::value(&spec_path)->required(),
@@ -38,17 +39,25 @@ int cmd_slurm(const std::vector<std::string>& args) {
       "max-array-size", po::value(&max_array_size),
       "SLURM's MaxArraySize (default: from 'scontrol show config', else 1001)")(
       "submit", "submit both jobs with sbatch and print their ids");
+  add_plugin_option(options, plugin_paths);
   po::positional_options_description positional;
   positional.add("spec", 1);
   po::variables_map vm;
   if (!parse_args("slurm",
                   "SPEC --shards N [--partition P] [--time T] [--cpus-per-task C] "
-                  "[--out-dir DIR] [--set key=value ...] [--reuse OLD.h5 ...] [--submit]",
+                  "[--out-dir DIR] [--set key=value ...] [--reuse OLD.h5 ...] "
+                  "[--plugin PATH.so ...] [--submit]",
                   options, args, vm, &positional))
     return 0;
 
+  // Every array task gets the plugins of --plugin and CELLZOO_PLUGIN_PATH as absolute
+  // --plugin paths (the spec's own `plugins` it reads itself); a bad one fails now.
+  load_plugins(plugin_paths);
+  for (const auto& p : plugins::loaded_plugins()) o.plugins.push_back(p.path);
+
   auto spec = sweep::load_spec(spec_path);
   for (const auto& s : sets) sweep::apply_override(spec, s);
+  load_spec_plugins(spec);  // each array task loads them again from the spec
 
   std::error_code ec;
   o.cellzoo_exe = fs::read_symlink("/proc/self/exe", ec).string();

@@ -171,7 +171,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   po::options_description options("options");
   std::string spec_path, out, shard;
   int jobs = 0;
-  std::vector<std::string> sets, reuse;
+  std::vector<std::string> sets, reuse, plugin_paths;
   double log_interval = 30;
   bool dry = false;
   options.add_options()("spec", po::value(&spec_path)->required(),
@@ -189,17 +189,20 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "dry-run", po::bool_switch(&dry),
       "check the spec (expansion, settings, task data, each cell's model) and print the run "
       "count, columns, output file and first runs; trains nothing, writes no file");
+  add_plugin_option(options, plugin_paths);
   po::positional_options_description positional;
   positional.add("spec", 1);
   po::variables_map vm;
   if (!parse_args("sweep",
                   "SPEC [--out FILE.h5] [--jobs N] [--shard K/N] [--set key=value ...] "
-                  "[--reuse OLD.h5 ...] [--dry-run]",
+                  "[--reuse OLD.h5 ...] [--plugin PATH.so ...] [--dry-run]",
                   options, args, vm, &positional))
     return 0;
+  load_plugins(plugin_paths);
 
   auto spec = sweep::load_spec(spec_path);
   for (const auto& s : sets) sweep::apply_override(spec, s);
+  load_spec_plugins(spec);
   if (dry) {
     std::optional<sweep::Shard> dry_shard;
     if (!shard.empty()) dry_shard = sweep::parse_shard(shard);

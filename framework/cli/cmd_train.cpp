@@ -169,7 +169,7 @@ void write_outputs(const std::string& path, const train::RunConfig& config,
 int cmd_train(const std::vector<std::string>& args) {
   po::options_description options("options");
   std::string cell, task, data_path, out;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, plugin_paths;
   unsigned long long seed = 1;
   options.add_options()("cell,c", po::value(&cell), "cell to train (see 'cellzoo cells')")(
       "task,t", po::value(&task), "task to train on (listed below)")(
@@ -181,6 +181,7 @@ int cmd_train(const std::vector<std::string>& args) {
       "write a one-run results file (and the best parameters to <out>.params.h5)")(
       "quiet,q", "print only the final result")(
       "markdown", "print the hyperparameter table as Markdown rows and exit");
+  add_plugin_option(options, plugin_paths);
   po::variables_map vm;
   if (!parse_args("train", "--cell NAME --task TASK [--set key=value ...] [options]", options, args,
                   vm)) {
@@ -196,6 +197,7 @@ int cmd_train(const std::vector<std::string>& args) {
   }
   if (cell.empty() || task.empty())
     throw Error("train needs --cell and --task", "see 'cellzoo train --help'");
+  load_plugins(plugin_paths);
 
   std::map<std::string, std::string> settings;
   for (const auto& s : sets) {

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "framework/plugins/loader.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::cli {
@@ -37,6 +38,29 @@ bool parse_args(const std::string& command, const std::string& usage,
     throw Error(std::string(e.what()), "see 'cellzoo " + command + " --help'");
   }
   return true;
+}
+
+void add_plugin_option(po::options_description& options, std::vector<std::string>& paths) {
+  options.add_options()("plugin", po::value(&paths)->composing(),
+                        "load the cells of this plugin (a .so built against the cellzoo SDK; "
+                        "repeatable; see docs/plugins.md). CELLZOO_PLUGIN_PATH (colon-separated "
+                        ".so files or directories) adds more");
+}
+
+void load_plugins(const std::vector<std::string>& paths) {
+  plugins::load_plugins(paths);
+}
+
+void load_spec_plugins(const sweep::Spec& spec) {
+  for (const auto& path : sweep::plugin_files(spec)) {
+    try {
+      plugins::load_plugin(path);
+    } catch (const Error& e) {
+      const auto origin = spec.origins.find("plugins");
+      throw Error((origin == spec.origins.end() ? spec.source : origin->second) + ": " + e.what(),
+                  e.hint());
+    }
+  }
 }
 
 }  // namespace cellzoo::cli

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "framework/sweep/spec.hpp"
+
 namespace cellzoo::cli {
 
 namespace po = boost::program_options;
@@ -16,5 +18,13 @@ bool parse_args(const std::string& command, const std::string& usage,
                 po::options_description& options, const std::vector<std::string>& args,
                 po::variables_map& vm,
                 const po::positional_options_description* positional = nullptr);
+
+// Adds `--plugin PATH.so` (repeatable) to the options of a command that takes cells.
+void add_plugin_option(po::options_description& options, std::vector<std::string>& paths);
+// Loads the plugins of CELLZOO_PLUGIN_PATH and then `paths` into the cell registry
+// (framework/plugins/loader.hpp); a bad plugin is one error naming its file.
+void load_plugins(const std::vector<std::string>& paths);
+// Loads the plugins of the spec's `plugins` key; an error names the spec line.
+void load_spec_plugins(const sweep::Spec& spec);
 
 }  // namespace cellzoo::cli

@@ -80,10 +80,15 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
     }
     for (auto& cell : readers[i].cells()) {
       auto [it, inserted] = cells.emplace(cell.name, cell);
-      if (!inserted && !(it->second == cell))
-        throw Error("cell '" + cell.name + "' has different texts in '" + inputs[i] +
-                        "' and an earlier input",
-                    "merge only the shards of one sweep");
+      if (inserted || it->second == cell) continue;
+      if (cell.text.starts_with("plugin "))  // a plugin cell: hash of the plugin's file
+        throw Error("cell '" + cell.name + "' was run with " + cell.text + " (hash " + cell.hash +
+                        ") in '" + inputs[i] + "' but with " + it->second.text + " (hash " +
+                        it->second.hash + ") in an earlier input",
+                    "merge only shards made with the same build of the plugin");
+      throw Error("cell '" + cell.name + "' has different texts in '" + inputs[i] +
+                      "' and an earlier input",
+                  "merge only the shards of one sweep");
     }
   }
   std::stable_sort(kept.begin(), kept.end(), [](const Kept& a, const Kept& b) {

@@ -12,6 +12,7 @@
 
 #include "framework/cells/registry.hpp"
 #include "framework/lang/lang_cell.hpp"
+#include "framework/plugins/loader.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::sweep {
@@ -144,6 +145,12 @@ std::optional<store::CellText> language_cell_row(const std::string& name) {
     return std::nullopt;
   const lang::CellText cell = lang::load_cell(name);
   return store::CellText{name, lang::cell_hash(cell), lang::canonical_text(cell)};
+}
+
+std::optional<store::CellText> plugin_cell_row(const std::string& name) {
+  const plugins::Plugin* plugin = plugins::plugin_of(name);
+  if (!plugin) return std::nullopt;
+  return store::CellText{name, plugin->hash, "plugin " + plugin->path};
 }
 
 BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,

@@ -67,5 +67,9 @@ std::vector<store::HyperColumn> store_columns(const std::vector<HyperColumn>& co
 
 // The /cells row of a cell-language name (file:, cell:, lang:), or nothing for other names.
 std::optional<store::CellText> language_cell_row(const std::string& name);
+// The /cells row of a plugin's cell, or nothing for other names: hash = the plugin file's
+// hash, text = "plugin <its absolute path>". A resume, --reuse or merge compares these
+// rows, so runs of another build of the plugin are never mixed in.
+std::optional<store::CellText> plugin_cell_row(const std::string& name);
 
 }  // namespace cellzoo::sweep

@@ -78,7 +78,8 @@ std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
   for (const auto& note : plan.notes) log << "[sweep] note: " << note << std::endl;
   if (plan.changed_cell_text > 0)
     log << "[sweep] " << plan.changed_cell_text
-        << " matching runs not reused: their cell file's text changed since" << std::endl;
+        << " matching runs not reused: their cell file's text (or plugin build) changed since"
+        << std::endl;
   writer.append_batch(plan.runs, plan.curves);
   for (const auto& line : plan.sources) writer.record_reuse(line);
   summary.reused = static_cast<std::int64_t>(plan.runs.size());
@@ -88,6 +89,21 @@ std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
   for (std::size_t i : pending)
     if (!copied.count(runs[i].run_key)) rest.push_back(i);
   return rest;
+}
+
+// A resume must not mix runs of two builds of a plugin: the plugin cells' /cells rows
+// (plugin_cell_row) must equal the file's, checked before the file is opened for writing.
+void check_plugin_builds(const std::string& path, const std::vector<store::CellText>& rows) {
+  std::map<std::string, store::CellText> recorded;
+  for (auto& cell : store::ResultsReader::open(path).cells()) recorded.emplace(cell.name, cell);
+  for (const auto& row : rows) {
+    const auto it = recorded.find(row.name);
+    if (!row.text.starts_with("plugin ") || it == recorded.end() || it->second == row) continue;
+    throw Error(path + " holds runs of cell '" + row.name + "' made with " + it->second.text +
+                    " (hash " + it->second.hash + "), not with " + row.text + " (hash " + row.hash +
+                    ")",
+                "load the plugin build the file was made with, or write to a new --out file");
+  }
 }
 
 }  // namespace
@@ -120,9 +136,11 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
       configs.empty() ? TaskDataPtr{} : task_data.get(spec.task, configs.front());
   for (std::int64_t i = begin; i < end; ++i)  // unknown cells fail now, not in a worker
     (void)cells::CellRegistry::instance().get(runs[static_cast<std::size_t>(i)].cell);
-  std::vector<store::CellText> cell_rows;  // texts of the language cells, recorded up front
-  for (const auto& cell : spec.cells)
+  std::vector<store::CellText> cell_rows;  // language cells' texts, plugin cells' builds
+  for (const auto& cell : spec.cells) {
     if (auto row = language_cell_row(cell)) cell_rows.push_back(std::move(*row));
+    if (auto row = plugin_cell_row(cell)) cell_rows.push_back(std::move(*row));
+  }
 
   SweepSummary summary;
   summary.out = options.out.empty() ? output_path(spec) : options.out;
@@ -150,6 +168,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   std::optional<store::ResultsWriter> writer;
   std::set<std::string> done_keys;  // of the runs already in the file (resume)
   if (std::filesystem::exists(summary.out)) {
+    check_plugin_builds(summary.out, cell_rows);
     writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash));
     if (writer->hyper_columns() != file_columns)
       throw Error(summary.out + " has other hyperparameter columns than this spec",

@@ -82,6 +82,7 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
   std::vector<const std::string*> paths = {&o.cellzoo_exe, &o.spec_path, &o.out_dir, &o.merged_out,
                                            &o.work_dir};
   for (const auto& r : o.reuse) paths.push_back(&r);
+  for (const auto& p : o.plugins) paths.push_back(&p);
   for (const auto* path : paths)
     if (path->empty() || path->front() != '/')
       throw Error("internal: slurm paths must be absolute, got '" + *path + "'");
@@ -103,6 +104,7 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
   std::string sets;
   for (const auto& s : o.sets) sets += " --set " + shell_quote(s);
   for (const auto& r : o.reuse) sets += " --reuse " + shell_quote(r);
+  for (const auto& p : o.plugins) sets += " --plugin " + shell_quote(p);
   const std::string sweep = shell_quote(o.cellzoo_exe) + " sweep " + shell_quote(o.spec_path) +
                             " --shard \"$K/" + std::to_string(n) + "\" --out " +
                             shard_word(spec, o) + " --jobs \"${SLURM_CPUS_PER_TASK:-" +

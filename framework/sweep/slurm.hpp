@@ -21,6 +21,7 @@ struct SlurmOptions {
   std::string work_dir;                // absolute; jobs cd here, so relative spec paths still work
   std::vector<std::string> sets;       // `--set key=value` overrides, forwarded to every command
   std::vector<std::string> reuse;      // absolute; `--reuse FILE`s, forwarded to every shard
+  std::vector<std::string> plugins;    // absolute; `--plugin FILE`s, forwarded to every shard
   std::int64_t shards = 1;             // N
   std::string partition;               // empty: the cluster's default
   std::string time;                    // e.g. "12:00:00"; empty: the partition's default

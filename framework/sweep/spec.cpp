@@ -10,6 +10,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -26,8 +27,8 @@ namespace {
 
 constexpr const char* kSyntaxHint = "see experiments/README.md for the spec grammar";
 
-const std::vector<std::string> kTopLevelKeys = {"name",   "description", "task",   "cells",
-                                                "trials", "seed",        "search", "out"};
+const std::vector<std::string> kTopLevelKeys = {"name", "description", "task", "cells",  "trials",
+                                                "seed", "search",      "out",  "plugins"};
 const std::vector<std::string> kSections = {"task", "fixed", "space", "evolution"};
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
@@ -115,6 +116,13 @@ void set_top_level(Spec& spec, const std::string& key, const std::string& value,
            "evolution searches architectures ([evolution] section)");
   } else if (key == "out") {
     spec.out = value;
+  } else if (key == "plugins") {
+    auto plugins = split_list(value, origin, "plugins");
+    std::set<std::string> seen;
+    for (const auto& p : plugins)
+      if (!seen.insert(p).second)
+        fail(origin, "plugin '" + p + "' is listed twice", "list each plugin once");
+    spec.plugins = std::move(plugins);
   } else {
     fail(origin, "unknown key '" + key + "'",
          "top-level keys are " + join(kTopLevelKeys, ", ") +
@@ -369,6 +377,18 @@ std::string output_path(const Spec& spec) {
   return spec.out.empty() ? "results/" + spec.name + ".h5" : spec.out;
 }
 
+std::vector<std::string> plugin_files(const Spec& spec) {
+  namespace fs = std::filesystem;
+  const bool from_file = !spec.source.empty() && spec.source.front() != '<';
+  const fs::path dir = from_file ? fs::path(spec.source).parent_path() : fs::path();
+  std::vector<std::string> out;
+  for (const auto& p : spec.plugins)
+    out.push_back(fs::absolute(fs::path(p).is_absolute() ? fs::path(p) : dir / p)
+                      .lexically_normal()
+                      .string());
+  return out;
+}
+
 Spec parse_spec(std::string_view text, const std::string& source) {
   Spec spec;
   spec.source = source;
@@ -516,6 +536,10 @@ std::string canonical_text(const Spec& spec, bool with_out) {
   out << "trials = " << spec.trials << "\n";
   out << "seed = " << spec.seed << "\n";
   if (with_out) out << "out = " << output_path(spec) << "\n";
+  // Like `out`, where the plugins are is not part of the sweep's identity; which builds of
+  // them made the runs is recorded per cell in the results file's /cells table.
+  if (with_out && !spec.plugins.empty())
+    out << "plugins = " << join(plugin_files(spec), ", ") << "\n";
   if (!spec.task_options.empty()) {
     out << "\n[task]\n";
     for (const auto& [k, v] : spec.task_options) out << k << " = " << v.text << "\n";
@@ -536,7 +560,8 @@ std::string canonical_text(const Spec& spec, bool with_out) {
 }
 
 std::string spec_hash(const Spec& spec) {
-  // The `out` line is the only one that can change without changing the sweep.
+  // The `out` and `plugins` lines are the only ones that can change without changing the
+  // sweep.
   return hash_hex128(canonical_text(spec, false));
 }
 

@@ -6,7 +6,8 @@
 //   - parse_spec()/load_spec() read the INI text; every error names "FILE:LINE".
 //   - apply_override() applies one `--set key=value` (trials=5, space.lr=..., task.length=..).
 //   - to_text() is the canonical resolved text (what a results file stores as spec_text);
-//     spec_hash() hashes it without `out`, so a resume into another file name matches.
+//     spec_hash() hashes it without `out` and `plugins`, so a resume into another file
+//     name matches.
 //   - expand() lists every run: cell-major in the spec's cell order, then trial. In random
 //     search trial i draws the same hyperparameters for every cell (paired comparison).
 //   - shard_range() cuts [0, total) into N contiguous blocks for `--shard K/N`.
@@ -65,6 +66,8 @@ struct Spec {
   std::uint64_t seed = 1;
   Search search = Search::random;
   std::string out;  // as given; empty means the default (see output_path)
+  // Cell plugins (.so files) the sweep loads, as given; see plugin_files().
+  std::vector<std::string> plugins;
   std::map<std::string, Value> task_options;
   std::map<std::string, Value> fixed;
   std::map<std::string, Dimension> space;
@@ -76,6 +79,10 @@ struct Spec {
 
 // The results file: `out`, or results/<name>.h5 when not given.
 std::string output_path(const Spec& spec);
+// The `plugins` as absolute paths: a relative path is relative to the spec file's
+// directory (to the current directory for a spec that is not from a file). to_text()
+// writes these, and neither they nor `out` are part of spec_hash().
+std::vector<std::string> plugin_files(const Spec& spec);
 
 // Parses spec text. `source` names it in error messages ("FILE:LINE: message").
 Spec parse_spec(std::string_view text, const std::string& source = "<text>");

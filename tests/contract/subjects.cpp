@@ -2,17 +2,31 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 
 #include "framework/lang/lang_cell.hpp"
+#include "framework/plugins/loader.hpp"
+#include "framework/util/error.hpp"
 
 namespace cellzoo::testing {
 
 const std::vector<Subject>& contract_subjects() {
   static const std::vector<Subject> subjects = [] {
     std::vector<Subject> out;
-    const auto& registry = cells::CellRegistry::instance();
+    auto& registry = cells::CellRegistry::instance();
+    plugins::load_plugins({});  // CELLZOO_PLUGIN_PATH's
+    // CELLZOO_CONTRACT_SUBJECTS=plugins: only the plugins' cells (a plugin author's run).
+    const char* only = std::getenv("CELLZOO_CONTRACT_SUBJECTS");
+    if (only && std::string(only) == "plugins") {
+      for (const auto& name : registry.names())
+        if (plugins::plugin_of(name)) out.push_back({name, registry.get(name)});
+      if (out.empty())
+        throw Error("CELLZOO_CONTRACT_SUBJECTS=plugins, but no plugin cells",
+                    "set CELLZOO_PLUGIN_PATH to the plugin's .so file");
+      return out;
+    }
     for (const auto& name : registry.names()) out.push_back({name, registry.get(name)});
     for (const auto& [name, text] : lang::builtin_cell_texts())
       out.push_back(

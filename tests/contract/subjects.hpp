@@ -3,7 +3,9 @@
 // Subjects: every name in the registry (built-in cells and the cells of any plugin named in
 // CELLZOO_PLUGIN_PATH), the embedded cell-language twin of each built-in (lang:NAME), and
 // every other .cell file under experiments/cells (file:PATH). A new cell is covered the
-// moment it is registered.
+// moment it is registered. With CELLZOO_CONTRACT_SUBJECTS=plugins, only the plugins'
+// cells: `CELLZOO_PLUGIN_PATH=libmycell.so CELLZOO_CONTRACT_SUBJECTS=plugins
+// build/tests/test_contract` puts a plugin through the whole contract (docs/plugins.md).
 //
 // To put something else through the whole contract, present it as a cells::CellEntry
 // whose factories make a Cell<S> (a stack of layers is one: input I, output the top
