@@ -13,6 +13,7 @@
 #include "framework/cli/common.hpp"
 #include "framework/store/parameters.hpp"
 #include "framework/store/results_file.hpp"
+#include "framework/sweep/batch.hpp"
 #include "framework/train/trainer.hpp"
 #include "framework/util/error.hpp"
 #include "framework/util/random.hpp"
@@ -125,6 +126,7 @@ void write_outputs(const std::string& path, const train::RunConfig& config,
         {0, e.epoch, e.train_loss, e.valid_loss, e.valid_metric, e.learning_rate, e.seconds});
 
   auto writer = store::ResultsWriter::create(path, meta, columns);
+  if (auto cell = sweep::plugin_cell_row(config.cell)) writer.add_cell(*cell);  // its build
   writer.append(row, curves);
   writer.set_finished();
   writer.close();

@@ -187,6 +187,15 @@ TEST_CASE("bad plugins are refused with one error naming the file", "[plugins]")
   CHECK_THAT(error_of(bad("bad-name")),
              Catch::Contains("bad-bad-name.so' registers a cell named 'my/cell'"));
 
+  // The real identity check: the plugin's own Eigen alignment, not a hand-written string.
+  if (std::string(plugins::host_identity()).find(" 16-byte alignment") == std::string::npos)
+    CHECK_THAT(error_of(bad("narrow-simd")),
+               Catch::Contains("bad-narrow-simd.so' was built against cellzoo") &&
+                   Catch::Contains("16-byte alignment), but this is ") &&
+                   Catch::Contains(plugins::host_identity()));
+  else
+    WARN("this cellzoo is built for SSE2 only: a plugin compiled without -march=native matches it");
+
   // None of them added a cell or counts as loaded.
   CHECK(registry.names() == names_before);
   CHECK_FALSE(registry.contains("half-registered"));

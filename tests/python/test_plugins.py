@@ -82,10 +82,13 @@ def check_commands(d):
 
     p = run("gradcheck", "--plugin", PLUGIN, "--cell", "mgu")
     assert "all 1 cell(s) within" in p.stdout, p.stdout
+    one = os.path.join(d, "one.h5")
     p = run("train", "--plugin", PLUGIN, "--cell", "mgu", "--task", "adding", "--quiet",
             "--set", "max_epochs=1", "--set", "hidden=8", "--set", "task.length=8",
-            "--set", "task.n_train=64", "--set", "task.n_valid=32", "--set", "task.n_test=32")
+            "--set", "task.n_train=64", "--set", "task.n_valid=32", "--set", "task.n_test=32",
+            "--out", one)
     assert "status ok" in p.stdout, p.stdout
+    assert cells_rows(one)["mgu"][1] == f"plugin {os.path.realpath(PLUGIN)}", cells_rows(one)
     p = run("bench", "--plugin", PLUGIN, "--cell", "mgu", "--size", "T", "--repeat", "1",
             "--block-seconds", "0.01")
     assert "mgu" in p.stdout, p.stdout
