@@ -68,6 +68,7 @@ const Plugin& load_plugin(const std::string& path, cells::CellRegistry& registry
     throw Error("plugin '" + path + "' is a directory",
                 "pass the plugin's .so file (CELLZOO_PLUGIN_PATH accepts directories)");
   const std::string canonical = fs::canonical(path, ec).string();
+  if (ec) throw Error("cannot resolve plugin path '" + path + "': " + ec.message());
   for (const auto& p : load_order())
     if (p.path == canonical) return p;
 
