@@ -16,6 +16,7 @@
 
 #include "framework/cells/registry.hpp"
 #include "framework/cli/common.hpp"
+#include "framework/plugins/loader.hpp"
 #include "framework/store/results_file.hpp"
 #include "framework/sweep/batch.hpp"
 #include "framework/sweep/evolution.hpp"
@@ -134,7 +135,10 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
     try {
       const train::Model<float> model(entry, data->info, config);
       os << "  " << run.cell << ": " << model.parameter_count() << " parameters at hidden "
-         << config.hidden << " (" << train::input_mode_name(model.input_mode()) << " input)\n";
+         << config.hidden << " (" << train::input_mode_name(model.input_mode()) << " input)";
+      if (const auto* plugin = plugins::plugin_of(run.cell))
+        os << " from plugin " << plugin->path << " (hash " << plugin->hash << ")";
+      os << "\n";
     } catch (const Error& e) {
       throw Error(std::string(e.what()) + " (run " + run.label + ")", e.hint());
     }

@@ -128,6 +128,10 @@ def check_sweep(d):
     with open(spec, "w") as f:
         f.write(SPEC.format(plugins="libmgu.so"))
     out = os.path.join(d, "two.h5")
+    p = run("sweep", spec, "--out", out, "--dry-run")
+    assert re.search(r"^  mgu: \d+ parameters at hidden 8 .* from plugin " +
+                     re.escape(os.path.realpath(plugin)) + r" \(hash [0-9a-f]{32}\)$",
+                     p.stdout, re.M), p.stdout
     p = run("sweep", spec, "--out", out, "--jobs", "2")
     runs = runs_by_id(out)
     assert sorted(r["cell"] for r in runs.values()) == ["lstm", "lstm", "mgu", "mgu"], runs
