@@ -31,6 +31,15 @@ foreach(f IN LISTS installed)
   if(NOT f MATCHES "^framework/(cells|util)/")
     message(FATAL_ERROR "the SDK installs ${f}, which is not part of its surface")
   endif()
+  # Every project header an installed header includes is installed too.
+  file(STRINGS ${WORK}/prefix/include/cellzoo/${f} includes REGEX "^#include \"framework/")
+  foreach(line IN LISTS includes)
+    string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" header "${line}")
+    if(NOT EXISTS ${WORK}/prefix/include/cellzoo/${header})
+      message(FATAL_ERROR "the installed ${f} includes ${header}, which the SDK does not install "
+                          "(add it to CELLZOO_SDK_HEADERS in cmake/CellzooSdk.cmake, or drop it)")
+    endif()
+  endforeach()
 endforeach()
 
 set(configure ${CMAKE_COMMAND} -S ${SOURCE}/examples/plugins/mgu -B ${WORK}/build
