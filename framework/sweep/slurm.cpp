@@ -32,6 +32,61 @@ std::string trim_line(std::string s) {
   return s;
 }
 
+// An --sbatch value without a leading "#SBATCH" and surrounding blanks.
+std::string sbatch_line(const std::string& text) {
+  std::string line = text;
+  const auto trim = [&] {
+    const auto b = line.find_first_not_of(" \t");
+    line = b == std::string::npos ? "" : line.substr(b, line.find_last_not_of(" \t") - b + 1);
+  };
+  trim();
+  if (line.rfind("#SBATCH", 0) == 0) line = line.substr(7);
+  trim();
+  return line;
+}
+
+// An option value that goes into an #SBATCH line as it is: one word.
+void check_word(const std::string& option, const std::string& value, const std::string& example) {
+  if (value.find_first_of(" \t\n\r'\"#") != std::string::npos)
+    throw Error("--" + option + " '" + value + "' is not a single word",
+                "pass the bare value, e.g. --" + option + " " + example);
+}
+
+void check_options(const SlurmOptions& o) {
+  if (o.cpus_per_task < 1)
+    throw Error("--cpus-per-task must be at least 1", "e.g. --cpus-per-task 4");
+  if (o.max_array_size < 1)
+    throw Error("MaxArraySize " + std::to_string(o.max_array_size) + " must be at least 1");
+  if (o.array_parallelism < 0)
+    throw Error("--array-parallelism " + std::to_string(o.array_parallelism) + " is negative",
+                "e.g. --array-parallelism 50: at most 50 array tasks run at once (0: no limit)");
+  check_word("partition", o.partition, "short");
+  check_word("time", o.time, "12:00:00");
+  check_word("account", o.account, "my-project");
+  check_word("qos", o.qos, "normal");
+  if (!o.mem.empty()) {
+    const auto digits = o.mem.find_first_not_of("0123456789");
+    const bool ok =
+        digits != 0 && (digits == std::string::npos ||
+                        (digits + 1 == o.mem.size() &&
+                         std::string("KMGTkmgt").find(o.mem[digits]) != std::string::npos));
+    if (!ok)
+      throw Error("--mem '" + o.mem + "' is not a SLURM memory size",
+                  "give a number with an optional unit K, M, G or T, e.g. --mem 4G (per task)");
+  }
+  for (const auto& text : o.sbatch_lines) {
+    const auto line = sbatch_line(text);
+    if (line.empty() || line.front() != '-' || line.find_first_of("\n\r") != std::string::npos)
+      throw Error("--sbatch '" + text + "' is not an sbatch option",
+                  "pass one option per --sbatch, as it follows #SBATCH, e.g. --sbatch "
+                  "--gres=gpu:1 or --sbatch '--mail-type=END'");
+    for (const char* own : {"--array", "--output", "--job-name", "--dependency"})
+      if (line.rfind(own, 0) == 0)
+        throw Error("--sbatch '" + text + "': cellzoo slurm sets " + std::string(own) + " itself",
+                    "drop it (the log files go to --out-dir/logs)");
+  }
+}
+
 // The #SBATCH lines shared by both scripts.
 void sbatch_header(std::ostringstream& out, const SlurmOptions& o, const std::string& job_name,
                    int cpus, const std::string& log) {
@@ -40,6 +95,10 @@ void sbatch_header(std::ostringstream& out, const SlurmOptions& o, const std::st
   out << "#SBATCH --ntasks=1\n";
   if (!o.time.empty()) out << "#SBATCH --time=" << o.time << "\n";
   if (!o.partition.empty()) out << "#SBATCH --partition=" << o.partition << "\n";
+  if (!o.mem.empty()) out << "#SBATCH --mem=" << o.mem << "\n";
+  if (!o.account.empty()) out << "#SBATCH --account=" << o.account << "\n";
+  if (!o.qos.empty()) out << "#SBATCH --qos=" << o.qos << "\n";
+  for (const auto& line : o.sbatch_lines) out << "#SBATCH " << sbatch_line(line) << "\n";
   // #SBATCH lines are not shell-parsed: a path with spaces cannot be quoted there.
   out << "#SBATCH --output=" << log << "\n";
 }
@@ -75,10 +134,7 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
     throw Error("--shards " + std::to_string(o.shards) + " is more than the " +
                     std::to_string(total) + " runs of the spec",
                 "use at most " + std::to_string(total) + " shards");
-  if (o.cpus_per_task < 1)
-    throw Error("--cpus-per-task must be at least 1", "e.g. --cpus-per-task 4");
-  if (o.max_array_size < 1)
-    throw Error("MaxArraySize " + std::to_string(o.max_array_size) + " must be at least 1");
+  check_options(o);
   std::vector<const std::string*> paths = {&o.cellzoo_exe, &o.spec_path, &o.out_dir, &o.merged_out,
                                            &o.work_dir};
   for (const auto& r : o.reuse) paths.push_back(&r);
@@ -123,7 +179,9 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
     << "# the runs it was in the middle of.\n";
   sbatch_header(a, o, "cellzoo-" + spec.name, o.cpus_per_task,
                 o.out_dir + "/logs/" + spec.name + "-%A_%a.out");
-  a << "#SBATCH --array=0-" << plan.array_tasks - 1 << "\n";
+  a << "#SBATCH --array=0-" << plan.array_tasks - 1;
+  if (o.array_parallelism > 0) a << "%" << o.array_parallelism;
+  a << "\n";
   a << "set -uo pipefail\n";
   a << "cd " << shell_quote(o.work_dir) << " || exit 1\n";
   if (plan.shards_per_task == 1) {
@@ -165,10 +223,45 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
   else
     m << "  shards+=(\"$f\")\n";
   m << "done\n";
-  m << "exec " << shell_quote(o.cellzoo_exe) << " merge -o " << shell_quote(o.merged_out)
-    << " \"${shards[@]}\"\n";
+  // The shard files are the results: whatever goes wrong here, say where they are and how
+  // to merge them by hand.
+  const std::string out = shell_quote(o.merged_out);
+  const std::string by_hand = "cellzoo merge -o NEW.h5 " + o.out_dir + "/" + spec.name +
+                              ".shard-*-of-" + std::to_string(n) + ".h5";
+  m << "if [[ -e " << out << " ]]; then\n";
+  m << "  echo "
+    << shell_quote("cellzoo merge job: " + o.merged_out +
+                   " already exists (written after cellzoo slurm checked); merge "
+                   "never overwrites a file. The shard files are kept; merge them "
+                   "by hand: " +
+                   by_hand)
+    << " >&2\n";
+  m << "  exit 1\n";
+  m << "fi\n";
+  m << shell_quote(o.cellzoo_exe) << " merge -o " << out << " \"${shards[@]}\"\n";
+  m << "status=$?\n";
+  m << "if ((status != 0)); then\n";
+  m << "  echo "
+    << shell_quote(
+           "cellzoo merge job: the merge failed (see the error above). The "
+           "shard files are kept; after fixing the cause merge them by "
+           "hand: " +
+           by_hand)
+    << " >&2\n";
+  m << "fi\n";
+  m << "exit $status\n";
   plan.merge_script = m.str();
   return plan;
+}
+
+void check_merge_output(const SlurmOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::exists(o.merged_out, ec))
+    throw Error("the merge job's output '" + o.merged_out +
+                    "' already exists; the array would run and then the merge would fail, "
+                    "since merge never overwrites a file",
+                "write the merged file elsewhere with --out NEW.h5 (or --set out=NEW.h5), or "
+                "move the old file away first");
 }
 
 void write_slurm_scripts(const SlurmPlan& plan, const SlurmOptions& o) {

@@ -26,6 +26,13 @@ struct SlurmOptions {
   std::string partition;               // empty: the cluster's default
   std::string time;                    // e.g. "12:00:00"; empty: the partition's default
   int cpus_per_task = 1;               // also the sweep's --jobs
+  std::string mem;                     // --mem per task, e.g. "4G"; empty: the cluster's default
+  std::string account;                 // --account; empty: the user's default
+  std::string qos;                     // --qos; empty: the default
+  std::int64_t array_parallelism = 0;  // the array's %N throttle; 0: no limit
+  // Further #SBATCH lines for both scripts, each "--option[=value]" (a leading "#SBATCH"
+  // is accepted and dropped), e.g. "--gres=gpu:1", "--constraint=avx512", "--mail-type=END".
+  std::vector<std::string> sbatch_lines;
   std::string out_dir;                 // absolute; shard files, scripts and logs/
   std::string merged_out;              // absolute path of the merged results file
   std::int64_t max_array_size = 1001;  // SLURM's MaxArraySize (array indices < this)
@@ -49,6 +56,10 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& options);
 
 // "<name>.shard-K-of-N.h5"
 std::string shard_file_name(const std::string& name, std::int64_t index, std::int64_t count);
+
+// Refuses (cellzoo::Error with the fix) a plan whose merge would fail hours later because
+// its output file already exists: the merge never overwrites a file.
+void check_merge_output(const SlurmOptions& options);
 
 // Creates out_dir and out_dir/logs (SLURM does not create log directories) and writes
 // the scripts, executable.

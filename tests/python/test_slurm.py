@@ -104,12 +104,17 @@ def exercise(cluster_dir, work, env):
     # An earlier 1-trial sweep: every shard copies its cell's trial 0 from it (--reuse).
     old = os.path.join(work, "old.h5")
     run("sweep", spec, "--set", "trials=1", "--out", old, cwd=work)
+    # The cluster options as a real cluster needs them; the local cluster accepts these.
     p = run("slurm", spec, "--shards", "3", "--out-dir", job_dir, "--cpus-per-task", "1",
-            "--set", f"out={merged}", "--reuse", old, "--submit", cwd=work, env=env)
+            "--mem", "300M", "--array-parallelism", "2", "--sbatch", "--comment=cellzoo-test",
+            "--out", merged, "--reuse", old, "--submit", cwd=work, env=env)
     print(p.stdout, end="", flush=True)
     m = re.search(r"submitted array job (\d+) and merge job (\d+)", p.stdout)
     assert m, f"no job ids in the output of cellzoo slurm:\n{p.stdout}"
     array_job, merge_job = m.group(1), m.group(2)
+    shown = tool(env, "scontrol", "show", "job", array_job).stdout
+    for want in ("ArrayTaskThrottle=2", "Comment=cellzoo-test", "MinMemoryNode=300M"):
+        assert want in shown, f"SLURM did not take the option ({want}):\n{shown}"
 
     t = time.monotonic()
     wait_for_jobs(env, [array_job, merge_job], cluster_dir, job_dir)
@@ -140,6 +145,12 @@ def exercise(cluster_dir, work, env):
         reused = f.attrs["reused_from"]
     reused = (reused.decode() if isinstance(reused, bytes) else str(reused)).splitlines()
     assert len(reused) == 3 and all(r.startswith(f"{old}: 1 runs") for r in reused), reused
+
+    # Planning the same sweep again would only fail in the merge job hours later: refused.
+    again = run("slurm", spec, "--shards", "3", "--out-dir", job_dir + "-again", "--out", merged,
+                check=False, cwd=work, env=env)
+    assert again.returncode == 2 and "already exists" in again.stderr and \
+        "--out NEW.h5" in again.stderr, again.stderr
 
 
 # A paper reproduction spec from experiments/, unchanged: only --set scales it down (the
