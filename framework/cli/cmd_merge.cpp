@@ -38,15 +38,35 @@ int cmd_merge(const std::vector<std::string>& args) {
   std::vector<std::string> inputs;
   options.add_options()("output,o", po::value(&out)->required(),
                         "the merged file to create (an existing file is never overwritten)")(
-      "inputs", po::value(&inputs)->composing(), "the shard files (positional)");
+      "inputs", po::value(&inputs)->composing(), "the shard files (positional)")(
+      "strict-build",
+      "refuse inputs whose runs were computed on different numerical paths (builds or "
+      "processors) instead of merging them with a warning");
   po::positional_options_description positional;
   positional.add("inputs", -1);
   po::variables_map vm;
-  if (!parse_args("merge", "-o OUT.h5 SHARD.h5 ...", options, args, vm, &positional)) return 0;
+  if (!parse_args("merge", "-o OUT.h5 SHARD.h5 ... [--strict-build]", options, args, vm,
+                  &positional))
+    return 0;
   if (inputs.empty())
     throw Error("no shard files to merge", "usage: cellzoo merge -o OUT.h5 SHARD.h5 ...");
 
-  const auto report = store::merge(out, inputs);
+  const auto report = store::merge(out, inputs, vm.count("strict-build") > 0);
+  if (!report.mixed_paths.empty()) {
+    std::string lines;
+    for (std::size_t b = 0, e; b < report.mixed_paths.size(); b = e + 1) {
+      e = report.mixed_paths.find('\n', b);
+      if (e == std::string::npos) e = report.mixed_paths.size();
+      lines += "  " + report.mixed_paths.substr(b, e - b) + "\n";
+    }
+    std::fprintf(stderr,
+                 "cellzoo merge: warning: the merged runs were computed on different numerical "
+                 "paths (builds or processors):\n%s"
+                 "  they agree to rounding, not bit for bit; %s records which runs came from "
+                 "which path (/provenance), and cellzoo report notes it. --strict-build refuses "
+                 "such inputs.\n",
+                 lines.c_str(), out.c_str());
+  }
 
   std::printf("merged %zu runs from %zu files into %s (%zu duplicate%s dropped)\n",
               report.runs_merged, report.inputs, out.c_str(), report.duplicates_dropped,

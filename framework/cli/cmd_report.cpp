@@ -23,7 +23,8 @@ int cmd_report(const std::vector<std::string>& args) {
       "column to compare: test_metric (the task metric on test), test_loss, valid_metric, "
       "valid_loss, or any numeric column of /runs")(
       "baseline,b", po::value(&ro.baseline),
-      "cell every other cell is tested against (default: lstm, which must be present)")(
+      "cell every other cell is tested against (default: lstm; without lstm runs, the spec's "
+      "first listed cell with runs, and the report says so)")(
       "top-fraction", po::value(&ro.top_fraction)->default_value(0.1, "0.1"),
       "fraction of each cell's runs, best by validation score, in the second comparison "
       "(ceil(fraction x n), at least 1)")(
@@ -85,6 +86,20 @@ int cmd_report(const std::vector<std::string>& args) {
                              "the " + std::to_string(runs.size()) + " runs recorded so far";
     (format == "table" ? std::cout : std::cerr) << "cellzoo report: note: " << note << "\n";
   }
+  // Runs of different builds or processors in one file agree to rounding only: say so.
+  if (const auto mixed = store::describe_mixed_paths(snapshot.sessions); !mixed.empty()) {
+    std::string lines;
+    for (std::size_t b = 0, e; b < mixed.size(); b = e + 1) {
+      e = mixed.find('\n', b);
+      if (e == std::string::npos) e = mixed.size();
+      lines += "\n  " + mixed.substr(b, e - b);
+    }
+    (format == "table" ? std::cout : std::cerr)
+        << "cellzoo report: note: " << file
+        << " mixes runs of different numerical paths (builds or processors); they agree to "
+           "rounding, not bit for bit, and a rerun reproduces each only on its own path:"
+        << lines << "\n";
+  }
   // Without --by, one report; with it, one per value of the column (in the same output).
   std::vector<analysis::Report> reports;
   if (by.empty()) {
@@ -110,6 +125,8 @@ int cmd_report(const std::vector<std::string>& args) {
     // carries it in its "note" field too).
     if (const auto note = analysis::missing_note(report); !note.empty())
       std::cerr << "cellzoo report: note: " << note << "\n";
+    if (!report.baseline_note.empty())
+      std::cerr << "cellzoo report: note: " << report.baseline_note << "\n";
     if (format == "csv") {
       analysis::write_csv(std::cout, report, i == 0);
     } else {

@@ -8,6 +8,7 @@
 #include "framework/store/results_file.hpp"
 #include "framework/sweep/slurm.hpp"
 #include "framework/sweep/spec.hpp"
+#include "framework/util/build_info.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::cli {
@@ -15,7 +16,7 @@ namespace cellzoo::cli {
 int cmd_slurm(const std::vector<std::string>& args) {
   namespace fs = std::filesystem;
   po::options_description options("options");
-  std::string spec_path, out_dir;
+  std::string spec_path, out_dir, merged_out;
   std::vector<std::string> sets, reuse, plugin_paths;
   sweep::SlurmOptions o;
   std::int64_t max_array_size = 0;
@@ -24,8 +25,19 @@ int cmd_slurm(const std::vector<std::string>& args) {
       "shards,n", po::value(&o.shards)->required(), "number of shards N (each its own file)")(
       "partition,p", po::value(&o.partition), "SLURM partition (default: the cluster's)")(
       "time,t", po::value(&o.time), "time limit per array task, e.g. 12:00:00")(
+      "mem", po::value(&o.mem), "memory per task (sbatch --mem), e.g. 4G")(
+      "account,A", po::value(&o.account), "SLURM account to charge (sbatch --account)")(
+      "qos,q", po::value(&o.qos), "quality of service (sbatch --qos)")(
+      "array-parallelism", po::value(&o.array_parallelism)->default_value(0),
+      "run at most N array tasks at once (the array's %N throttle; 0: no limit)")(
+      "sbatch", po::value(&o.sbatch_lines)->composing(),
+      "add an #SBATCH line to both scripts (repeatable), e.g. --sbatch --gres=gpu:1 "
+      "--sbatch --constraint=avx512 --sbatch --mail-type=END")(
       "cpus-per-task,c", po::value(&o.cpus_per_task)->default_value(1),
       "CPUs per array task; the sweep runs this many runs in parallel")(
+      "out,o", po::value(&merged_out),
+      "the merged results file the merge job writes (default: the spec's `out`, else "
+      "results/<name>.h5); it must not exist yet")(
       "out-dir", po::value(&out_dir),
       "directory of the shard files, scripts and logs (default: results/<name>.slurm)")(
       "set", po::value(&sets)->composing(),
@@ -44,8 +56,9 @@ int cmd_slurm(const std::vector<std::string>& args) {
   positional.add("spec", 1);
   po::variables_map vm;
   if (!parse_args("slurm",
-                  "SPEC --shards N [--partition P] [--time T] [--cpus-per-task C] "
-                  "[--out-dir DIR] [--set key=value ...] [--reuse OLD.h5 ...] "
+                  "SPEC --shards N [--partition P] [--time T] [--cpus-per-task C] [--mem M] "
+                  "[--account A] [--qos Q] [--array-parallelism K] [--sbatch LINE ...] "
+                  "[--out MERGED.h5] [--out-dir DIR] [--set key=value ...] [--reuse OLD.h5 ...] "
                   "[--plugin PATH.so ...] [--submit]",
                   options, args, vm, &positional))
     return 0;
@@ -73,12 +86,21 @@ int cmd_slurm(const std::vector<std::string>& args) {
                   .lexically_normal()
                   .string();
   while (o.out_dir.size() > 1 && o.out_dir.back() == '/') o.out_dir.pop_back();
-  o.merged_out = fs::absolute(sweep::output_path(spec)).lexically_normal().string();
+  o.merged_out = fs::absolute(merged_out.empty() ? sweep::output_path(spec) : merged_out)
+                     .lexically_normal()
+                     .string();
   o.max_array_size = vm.count("max-array-size") ? max_array_size : sweep::query_max_array_size();
   o.merge_anyway = vm.count("merge-anyway") > 0;
 
   const auto plan = sweep::plan_slurm(spec, o);
+  sweep::check_merge_output(o);
   sweep::write_slurm_scripts(plan, o);
+  if (build_info().native)
+    std::cout << "note: this cellzoo was built with -march=native"
+              << (build_info().march.empty() ? "" : " (" + build_info().march + ")")
+              << ": compute nodes of another processor generation may die with 'illegal "
+                 "instruction' or compute other bits; for a mixed cluster build with "
+                 "-DCELLZOO_NATIVE=OFF (README, Reproducibility)\n";
   std::cout << "wrote " << plan.array_path << "  (array 0-" << plan.array_tasks - 1 << ", "
             << o.shards << " shard(s)";
   if (plan.shards_per_task > 1) std::cout << ", " << plan.shards_per_task << " per task";

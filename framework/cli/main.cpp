@@ -7,6 +7,7 @@
 
 #include "framework/cells/registry.hpp"
 #include "framework/lang/lang_cell.hpp"
+#include "framework/util/build_info.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::cli {
@@ -49,7 +50,24 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
-    std::cout << "cellzoo " CELLZOO_VERSION "\n";
+    // The provenance every results file records (docs/results-format.md).
+    const auto& b = cellzoo::build_info();
+    const auto& h = cellzoo::host_info();
+    std::cout << "cellzoo " << b.version << "\n"
+              << "commit:         " << b.git_commit
+              << (b.git_dirty == "yes"  ? " (dirty; diff sha256 " + b.git_diff_hash + ")"
+                  : b.git_dirty == "no" ? ""
+                                        : " (dirty: unknown)")
+              << "\n"
+              << "compiler:       " << b.compiler << "\n"
+              << "compile flags:  " << b.compile_flags
+              << (b.march.empty() ? "" : " (-march=native = " + b.march + ")") << "\n"
+              << "instruction sets: " << b.isa << "\n"
+              << "Eigen:          " << b.eigen_version << "\n"
+              << "host CPU:       " << h.cpu_model << "\n"
+              << "OS:             " << h.os << "\n"
+              << "C library:      " << h.libc << " (libm " << h.libm_variant << ")\n"
+              << "numerical path: " << cellzoo::numerical_path() << "\n";
     return 0;
   }
   const std::string name = argv[1];

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "framework/store/parameters.hpp"
 #include "framework/store/results_file.hpp"
 #include "framework/util/error.hpp"
 
@@ -24,7 +25,8 @@ std::string describe(const std::vector<HyperColumn>& columns) {
 
 }  // namespace
 
-MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs) {
+MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs,
+                  bool strict_build) {
   if (inputs.empty())
     throw Error("nothing to merge: no input files", "list the shard files to merge");
   std::error_code ec;
@@ -53,6 +55,15 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
                       std::to_string(first.meta().total_runs),
                   "merge only the shards of one sweep, written by the same cellzoo");
   }
+
+  // Saved parameters go to OUT.params/, which must not exist yet (never overwritten).
+  bool any_params = false;
+  for (const auto& path : inputs) any_params |= std::filesystem::exists(params_dir_for(path), ec);
+  const bool params_dir_existed = std::filesystem::exists(params_dir_for(out_path), ec);
+  if (any_params && params_dir_existed)
+    throw Error("the inputs have saved parameters, and their directory for the output, '" +
+                    params_dir_for(out_path) + "', already exists; merge never overwrites",
+                "choose another -o, or move the old directory away");
 
   MergeReport report;
   report.inputs = inputs.size();
@@ -117,10 +128,42 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
     if (!reader.meta().reused_from.empty())
       meta.reused_from += (meta.reused_from.empty() ? "" : "\n") + reader.meta().reused_from;
 
+  // Each input's sessions, keeping only the run ids taken from that input.
+  std::vector<std::set<std::int64_t>> taken(readers.size());
+  for (const auto& k : kept) taken[k.input].insert(k.run.run_id);
+  std::vector<Session> origins;
+  for (std::size_t i = 0; i < readers.size(); ++i) {
+    for (auto& session : readers[i].sessions()) {
+      std::vector<std::int64_t> ids;
+      for (auto id : session.run_ids)
+        if (taken[i].count(id)) ids.push_back(id);
+      if (ids.empty()) continue;
+      session.run_ids = std::move(ids);
+      if (session.fact("source").empty()) session.facts["source"] = inputs[i];
+      origins.push_back(std::move(session));
+    }
+  }
+  report.mixed_paths = describe_mixed_paths(origins);
+  if (!report.mixed_paths.empty() && strict_build)
+    throw Error(
+        "the inputs' runs were computed on different numerical paths (builds or "
+        "processors), so the merged file would not be one bit-reproducible set:\n" +
+            report.mixed_paths,
+        "merge shard files made by one binary on like processors (rerun the others "
+        "with it), or merge without --strict-build to keep them with a record of which "
+        "runs came from which path");
+  const auto paths = paths_of(origins);
+  meta.numerical_path = paths.size() == 1 ? paths.front().first
+                        : paths.empty()   ? std::string()
+                                          : "mixed: " + std::to_string(paths.size()) +
+                                              " numerical paths (see /provenance)";
+
   std::vector<RunRow> runs;
   runs.reserve(kept.size());
   std::vector<CurveRow> curve_rows;
+  std::vector<std::pair<std::size_t, std::string>> kept_inputs;  // (input, run_key)
   for (auto& k : kept) {
+    kept_inputs.emplace_back(k.input, k.run.run_key);
     auto& rows = curves[k.input][k.run.run_id];
     curve_rows.insert(curve_rows.end(), rows.begin(), rows.end());
     runs.push_back(std::move(k.run));
@@ -131,16 +174,29 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
   try {
     for (const auto& [name, cell] : cells) writer.add_cell(cell);
     for (const auto& [key, row] : candidates) writer.add_candidate(row);
-    writer.append_batch(runs, curve_rows);
+    writer.append_batch(runs, curve_rows, origins);
     std::set<std::int64_t> present;
     for (const auto& r : runs) present.insert(r.run_id);
     for (std::int64_t id = 0; id < report.total_runs; ++id)
       if (!present.count(id)) report.missing_run_ids.push_back(id);
     if (report.missing_run_ids.empty()) writer.set_finished();
     writer.close();
+    // Saved parameters (sweep --save-params) of the kept runs go along.
+    for (std::size_t k = 0; k < kept_inputs.size(); ++k) {
+      const auto from = run_params_path(inputs[kept_inputs[k].first], kept_inputs[k].second);
+      if (!std::filesystem::exists(from, ec)) continue;
+      const auto to = run_params_path(out_path, kept_inputs[k].second);
+      std::filesystem::create_directories(params_dir_for(out_path), ec);
+      if (!std::filesystem::copy_file(from, to, ec) || ec)
+        throw Error(
+            "cannot copy the saved parameters '" + from + "' to '" + to + "': " + ec.message(),
+            "check that the disk has space and '" + params_dir_for(out_path) + "' is writable");
+      ++report.params_copied;
+    }
   } catch (...) {
     { auto doomed = std::move(writer); }
     std::filesystem::remove(out_path, ec);
+    if (!params_dir_existed) std::filesystem::remove_all(params_dir_for(out_path), ec);
     throw;
   }
   report.runs_merged = runs.size();

@@ -16,6 +16,11 @@ struct MergeReport {
   std::size_t curve_rows = 0;
   std::int64_t total_runs = 0;                // of the spec
   std::vector<std::int64_t> missing_run_ids;  // ids in [0, total_runs) not in the output
+  // "" when every merged run shares one numerical path; else one line per path with its
+  // run count (describe_mixed_paths): the inputs were computed by different builds or
+  // processors, and /provenance says which runs came from which.
+  std::string mixed_paths;
+  std::size_t params_copied = 0;  // saved parameter files copied along (sweep --save-params)
 };
 
 // Creates `out_path` (never overwriting an existing file) with the runs of `inputs`:
@@ -25,6 +30,11 @@ struct MergeReport {
 // finished_utc is set when no run of the spec is missing. Refuses inputs that are not cellzoo
 // files, or whose spec_hash, hyper columns or total_runs differ (naming both files). On any error
 // no output file is left behind.
-MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs);
+// Every input's /provenance sessions are kept (with the input's path as fact `source`,
+// and only the run ids kept from it), so each shard's host, SLURM job, times and command
+// line survive. Inputs whose runs come from different numerical paths are merged with
+// mixed_paths set, or refused before anything is written when `strict_build` is true.
+MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs,
+                  bool strict_build = false);
 
 }  // namespace cellzoo::store

@@ -27,6 +27,8 @@
 #include <variant>
 #include <vector>
 
+#include "framework/store/provenance.hpp"
+
 namespace cellzoo::store {
 
 inline constexpr const char* kSchemaName = "cellzoo-results";
@@ -63,6 +65,19 @@ struct FileMeta {
   std::string tbb_version;
   std::string hdf5_version;
   std::string host;
+  // Build and host provenance of the process that created the file (util/build_info.hpp);
+  // per-process facts of every session are in /provenance (provenance.hpp).
+  std::string git_dirty;      // "no", "yes", "unknown"
+  std::string git_diff_hash;  // SHA-256 of `git diff HEAD` of a dirty build
+  std::string compile_flags;
+  std::string isa;
+  std::string cpu_model;
+  std::string os;
+  // The numerical path of the creating process; a merge sets it to the one path its runs
+  // share, or to "mixed: ..." when they do not.
+  std::string numerical_path;
+  std::string slurm_job_id;  // "" outside SLURM
+  std::string slurm_array_task_id;
   std::string created_utc;
   std::string finished_utc;  // "" until set_finished()
   std::string merged_from;   // newline-separated inputs of `cellzoo merge`; "" otherwise
@@ -177,7 +192,14 @@ class ResultsWriter {
 
   // Same for many runs at once with a single flush (used by merge). `curves` may hold
   // rows of any of `runs`, in any order; they are stored in the given order.
-  void append_batch(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves);
+  // The runs are recorded in /provenance as this writer's session's, or, when `origins`
+  // is given (runs copied from other files by merge and --reuse), as those sessions' (each
+  // added with its facts and run ids).
+  void append_batch(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves,
+                    const std::vector<Session>& origins = {});
+
+  // The sessions in the file (provenance.hpp); the last one is this writer's.
+  std::vector<Session> sessions() const;
 
   // Adds a row to /cells unless a cell of that name is present; a different text under
   // the same name is an error.
@@ -232,8 +254,12 @@ class ResultsReader {
   std::vector<CurveRow> curves() const;
   std::vector<CellText> cells() const;
   std::vector<CandidateRow> candidates() const;  // empty for files without /candidates
+  // /provenance's sessions; runs no session lists (files written before sessions were
+  // recorded) form a last session of role "unrecorded" with the root's facts.
+  std::vector<Session> sessions() const;
 
  private:
+  friend struct ResultsSnapshot read_snapshot(const std::string& path, int attempts);
   struct State;
   explicit ResultsReader(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
@@ -247,7 +273,8 @@ struct ResultsSnapshot {
   std::vector<RunRow> runs;
   std::vector<CellText> cells;
   std::vector<CandidateRow> candidates;
-  bool while_written = false;  // a writer (a running sweep) had the file open
+  std::vector<Session> sessions;  // as ResultsReader::sessions
+  bool while_written = false;     // a writer (a running sweep) had the file open
 };
 
 // Reads `path`, also while a sweep is writing it: when HDF5's file lock says a writer has

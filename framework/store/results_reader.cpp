@@ -1,9 +1,11 @@
 // ResultsReader and read_snapshot: a results file read back, also while a sweep writes it.
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "framework/store/hdf5_util.hpp"
 #include "framework/store/opened_file.hpp"
+#include "framework/store/provenance_io.hpp"
 #include "framework/store/results_file.hpp"
 #include "framework/store/schema.hpp"
 #include "framework/store/table_io.hpp"
@@ -20,6 +22,33 @@ using detail::decode_curves;
 using detail::decode_runs;
 using detail::open_results;
 using detail::read_table;
+
+namespace {
+
+// Adds the runs no session lists (files written before sessions were recorded) as a last
+// session of role "unrecorded" carrying the root attributes' facts.
+std::vector<Session> with_unrecorded(std::vector<Session> sessions, const std::vector<RunRow>& runs,
+                                     const FileMeta& m) {
+  std::set<std::int64_t> listed;
+  for (const auto& s : sessions) listed.insert(s.run_ids.begin(), s.run_ids.end());
+  Session rest;
+  for (const auto& r : runs)
+    if (!listed.count(r.run_id)) rest.run_ids.push_back(r.run_id);
+  if (rest.run_ids.empty()) return sessions;
+  rest.facts = {{"role", "unrecorded"},
+                {"host", m.host},
+                {"cellzoo_version", m.cellzoo_version},
+                {"git_commit", m.git_commit},
+                {"compiler", m.compiler},
+                {"eigen_version", m.eigen_version},
+                {"numerical_path", m.numerical_path},
+                {"started_utc", m.created_utc},
+                {"command_line", m.command_line}};
+  sessions.push_back(std::move(rest));
+  return sessions;
+}
+
+}  // namespace
 
 struct ResultsReader::State {
   std::string path;
@@ -48,6 +77,11 @@ ResultsSnapshot read_snapshot(const std::string& path, int attempts) {
     s.runs = reader.runs();
     s.cells = reader.cells();
     s.candidates = reader.candidates();
+    {
+      QuietErrors quiet;
+      s.sessions =
+          with_unrecorded(detail::read_sessions(reader.state_->f.file.get(), path), s.runs, s.meta);
+    }
     s.while_written = !file_locking;
     return s;
   };
@@ -112,6 +146,16 @@ std::vector<CandidateRow> ResultsReader::candidates() const {
       f.candidate_layout,
       read_table(f.candidates.get(), f.candidate_layout, f.n_candidates, state_->path),
       f.n_candidates);
+}
+
+}  // namespace cellzoo::store
+
+namespace cellzoo::store {
+
+std::vector<Session> ResultsReader::sessions() const {
+  QuietErrors quiet;
+  return with_unrecorded(detail::read_sessions(state_->f.file.get(), state_->path), runs(),
+                         state_->f.meta);
 }
 
 }  // namespace cellzoo::store

@@ -10,6 +10,7 @@
 
 #include "framework/store/hdf5_util.hpp"
 #include "framework/store/opened_file.hpp"
+#include "framework/store/provenance_io.hpp"
 #include "framework/store/results_file.hpp"
 #include "framework/store/row_layout.hpp"
 #include "framework/store/schema.hpp"
@@ -59,6 +60,7 @@ struct ResultsWriter::State {
   std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> candidate_keys;
   std::set<std::int64_t> ids;
   std::map<std::string, CellText> cells;
+  detail::SessionWriter session;  // this writer's /provenance session
   bool closed = false;
 
   void flush() {
@@ -103,7 +105,13 @@ struct ResultsWriter::State {
       throw Error("run_id " + std::to_string(run.run_id) + " is already in '" + path + "'",
                   "run ids are unique within a file");
   }
-  void write(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves) {
+  void begin_session(const std::string& role) {
+    Session own;
+    own.facts = this_process_facts(role, f.meta.shard, f.meta.command_line);
+    session = detail::add_session(f.file.get(), own, path);
+  }
+  void write(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves,
+             const std::vector<Session>& origins = {}) {
     require_open();
     std::set<std::string> batch_keys;
     std::set<std::int64_t> batch_ids;
@@ -126,6 +134,15 @@ struct ResultsWriter::State {
                 "/curves of '" + path + "'");
     append_rows(f.runs.get(), run_type.get(), f.n_runs, run_data, runs.size(),
                 "/runs of '" + path + "'");
+    // Then their sessions: a kill before this flush leaves runs no session lists, which
+    // readers attribute to an "unrecorded" session.
+    if (origins.empty()) {
+      std::vector<std::int64_t> run_ids;
+      for (const auto& r : runs) run_ids.push_back(r.run_id);
+      detail::append_session_runs(session, run_ids, path);
+    } else {
+      for (const auto& origin : origins) (void)detail::add_session(f.file.get(), origin, path);
+    }
     flush();
     keys.insert(batch_keys.begin(), batch_keys.end());
     ids.insert(batch_ids.begin(), batch_ids.end());
@@ -187,6 +204,22 @@ ResultsWriter ResultsWriter::create(const std::string& path, const FileMeta& met
   m.tbb_version = TBB_runtime_version();
   m.hdf5_version = detail::hdf5_library_version();
   m.host = detail::host_name();
+  m.git_dirty = build.git_dirty;
+  m.git_diff_hash = build.git_diff_hash;
+  m.compile_flags = build.compile_flags;
+  m.isa = build.isa;
+  m.cpu_model = host_info().cpu_model;
+  m.os = host_info().os;
+  if (meta.merged_from.empty() || meta.numerical_path.empty()) m.numerical_path = numerical_path();
+  {
+    const auto facts = this_process_facts("", "", "");
+    const auto get = [&](const char* k) {
+      const auto it = facts.find(k);
+      return it == facts.end() ? std::string() : it->second;
+    };
+    m.slurm_job_id = get("slurm_job_id");
+    m.slurm_array_task_id = get("slurm_array_task_id");
+  }
   m.created_utc = detail::utc_now();
   m.finished_utc.clear();
   f.hyper = std::move(hyper_columns);
@@ -200,6 +233,7 @@ ResultsWriter ResultsWriter::create(const std::string& path, const FileMeta& met
                             f.curve_layout.size(), path);
     f.cells =
         create_table(id, "cells", f.cell_layout.make_type(true).get(), f.cell_layout.size(), path);
+    state->begin_session(m.merged_from.empty() ? "sweep" : "merge");
     write_meta(id, m, f.hyper);  // last: a file with the schema attribute is complete
     state->run_type = f.run_layout.make_type(false);
     state->curve_type = f.curve_layout.make_type(false);
@@ -251,8 +285,9 @@ ResultsWriter ResultsWriter::open_for_resume(const std::string& path,
   if (runs_end < f.n_runs || curves_end < f.n_curves) {
     shrink_table(f.runs.get(), f.n_runs, runs_end, "/runs of '" + path + "'");
     shrink_table(f.curves.get(), f.n_curves, curves_end, "/curves of '" + path + "'");
-    state->flush();
   }
+  state->begin_session("resume");
+  state->flush();
   return ResultsWriter(std::move(state));
 }
 
@@ -273,8 +308,16 @@ void ResultsWriter::append(const RunRow& run, const std::vector<CurveRow>& curve
 }
 
 void ResultsWriter::append_batch(const std::vector<RunRow>& runs,
-                                 const std::vector<CurveRow>& curves) {
-  state_->write(runs, curves);
+                                 const std::vector<CurveRow>& curves,
+                                 const std::vector<Session>& origins) {
+  state_->write(runs, curves, origins);
+}
+
+std::vector<Session> ResultsWriter::sessions() const {
+  const State& s = *state_;
+  s.require_open();
+  QuietErrors quiet;
+  return detail::read_sessions(s.f.file.get(), s.path);
 }
 
 void ResultsWriter::add_cell(const CellText& cell) {
@@ -361,6 +404,11 @@ void ResultsWriter::close() {
   State& s = *state_;
   s.require_open();
   QuietErrors quiet;
+  if (s.session.group.valid()) {
+    detail::write_string_attribute(s.session.group.get(), "finished_utc", detail::utc_now());
+    s.session.run_ids.reset();
+    s.session.group.reset();
+  }
   s.flush();
   s.closed = true;
   s.run_type.reset();

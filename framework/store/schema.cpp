@@ -269,6 +269,16 @@ void write_meta(hid_t file, const FileMeta& m, const std::vector<HyperColumn>& h
   write_string_attribute(file, "tbb_version", m.tbb_version);
   write_string_attribute(file, "hdf5_version", m.hdf5_version);
   write_string_attribute(file, "host", m.host);
+  write_string_attribute(file, "git_dirty", m.git_dirty);
+  write_string_attribute(file, "git_diff_hash", m.git_diff_hash);
+  write_string_attribute(file, "compile_flags", m.compile_flags);
+  write_string_attribute(file, "isa", m.isa);
+  write_string_attribute(file, "cpu_model", m.cpu_model);
+  write_string_attribute(file, "os", m.os);
+  write_string_attribute(file, "numerical_path", m.numerical_path);
+  if (!m.slurm_job_id.empty()) write_string_attribute(file, "slurm_job_id", m.slurm_job_id);
+  if (!m.slurm_array_task_id.empty())
+    write_string_attribute(file, "slurm_array_task_id", m.slurm_array_task_id);
   write_string_attribute(file, "command_line", m.command_line);
   write_string_attribute(file, "created_utc", m.created_utc);
   write_string_attribute(file, "finished_utc", m.finished_utc);
@@ -307,6 +317,15 @@ FileMeta read_meta(hid_t f, const std::string& path) {
   m.tbb_version = text("tbb_version");
   m.hdf5_version = text("hdf5_version");
   m.host = text("host");
+  m.git_dirty = text("git_dirty");
+  m.git_diff_hash = text("git_diff_hash");
+  m.compile_flags = text("compile_flags");
+  m.isa = text("isa");
+  m.cpu_model = text("cpu_model");
+  m.os = text("os");
+  m.numerical_path = text("numerical_path");
+  m.slurm_job_id = text("slurm_job_id");
+  m.slurm_array_task_id = text("slurm_array_task_id");
   m.created_utc = text("created_utc");
   m.finished_utc = text("finished_utc");
   m.merged_from = text("merged_from");

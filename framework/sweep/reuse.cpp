@@ -49,6 +49,19 @@ ReusePlan plan_reuse(const std::vector<std::string>& files,
       wanted.erase(it);
       ++copied;
     }
+    for (auto& session : reader.sessions()) {
+      store::Session origin;
+      for (auto id : session.run_ids)
+        if (const auto it = new_id.find(id); it != new_id.end())
+          origin.run_ids.push_back(it->second);
+      if (origin.run_ids.empty()) continue;
+      origin.facts = std::move(session.facts);
+      if (origin.facts["role"] != "reused") origin.facts["reused_role"] = origin.facts["role"];
+      origin.facts["role"] = "reused";
+      if (!origin.fact("source").empty()) origin.facts["source_before"] = origin.fact("source");
+      origin.facts["source"] = path;
+      plan.origins.push_back(std::move(origin));
+    }
     for (auto curve : reader.curves()) {
       const auto it = new_id.find(curve.run_id);
       if (it == new_id.end()) continue;

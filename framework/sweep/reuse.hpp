@@ -23,6 +23,9 @@ struct ReusePlan {
   // Runs matched by run_key but not copied: their language cell's text differs now.
   std::int64_t changed_cell_text = 0;
   std::vector<std::string> notes;  // for the log (e.g. a file written by another build)
+  // Where the copies were computed: each source session (store/provenance.hpp) that holds
+  // copied runs, with role "reused", fact `source` (the file) and the new run ids.
+  std::vector<store::Session> origins;
 };
 
 // Finds the `pending` runs (of this sweep, not yet in the output file) in `files`, the first

@@ -27,8 +27,9 @@ namespace {
 
 constexpr const char* kSyntaxHint = "see experiments/README.md for the spec grammar";
 
-const std::vector<std::string> kTopLevelKeys = {"name", "description", "task", "cells",  "trials",
-                                                "seed", "search",      "out",  "plugins"};
+const std::vector<std::string> kTopLevelKeys = {"name",    "description", "task",   "cells",
+                                                "trials",  "seed",        "search", "out",
+                                                "plugins", "strict_build"};
 const std::vector<std::string> kSections = {"task", "fixed", "space", "evolution"};
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
@@ -123,6 +124,12 @@ void set_top_level(Spec& spec, const std::string& key, const std::string& value,
       if (!seen.insert(p).second)
         fail(origin, "plugin '" + p + "' is listed twice", "list each plugin once");
     spec.plugins = std::move(plugins);
+  } else if (key == "strict_build") {
+    if (value != "true" && value != "false")
+      fail(origin, "strict_build must be true or false, got '" + value + "'",
+           "strict_build = true refuses to mix runs of different builds or processors in one "
+           "file");
+    spec.strict_build = value == "true";
   } else {
     fail(origin, "unknown key '" + key + "'",
          "top-level keys are " + join(kTopLevelKeys, ", ") +
@@ -540,6 +547,7 @@ std::string canonical_text(const Spec& spec, bool with_out) {
   // them made the runs is recorded per cell in the results file's /cells table.
   if (with_out && !spec.plugins.empty())
     out << "plugins = " << join(plugin_files(spec), ", ") << "\n";
+  if (with_out && spec.strict_build) out << "strict_build = true\n";
   if (!spec.task_options.empty()) {
     out << "\n[task]\n";
     for (const auto& [k, v] : spec.task_options) out << k << " = " << v.text << "\n";

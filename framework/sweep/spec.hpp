@@ -68,6 +68,10 @@ struct Spec {
   std::string out;  // as given; empty means the default (see output_path)
   // Cell plugins (.so files) the sweep loads, as given; see plugin_files().
   std::vector<std::string> plugins;
+  // strict_build = true: a resume, --reuse or merge that would mix runs of different
+  // numerical paths (builds or processors) is refused instead of warned about. Like `out`,
+  // not part of spec_hash.
+  bool strict_build = false;
   std::map<std::string, Value> task_options;
   std::map<std::string, Value> fixed;
   std::map<std::string, Dimension> space;
