@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <set>
+#include <sstream>
 
 #include "framework/util/error.hpp"
+#include "framework/util/number_text.hpp"
 
 namespace cellzoo::analysis {
 
@@ -73,11 +75,7 @@ std::vector<std::string> distinct_values(const std::string& path,
     std::set<double> numbers;
     for (const auto& r : runs) numbers.insert(std::get<double>(r.hyper.at(i)));
     std::vector<std::string> out;
-    for (double d : numbers) {
-      char text[32];
-      std::snprintf(text, sizeof text, "%.17g", d);
-      out.emplace_back(text);
-    }
+    for (double d : numbers) out.push_back(shortest_text(d));
     return out;
   }
   std::set<std::string> texts;
@@ -173,15 +171,40 @@ std::set<std::string> cell_names(const std::vector<store::RunRow>& runs) {
   return cells;
 }
 
-// Step 4: the baseline: --baseline, or lstm, which must then be in the file.
+// The cells of the spec's `cells = a, b, c` line, in its order.
+std::vector<std::string> spec_cells(const std::string& spec_text) {
+  std::vector<std::string> cells;
+  std::istringstream lines(spec_text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("cells = ", 0) != 0) continue;
+    std::istringstream list(line.substr(8));
+    for (std::string name; std::getline(list, name, ',');) {
+      name.erase(0, name.find_first_not_of(' '));
+      name.erase(name.find_last_not_of(' ') + 1);
+      if (!name.empty()) cells.push_back(name);
+    }
+    break;
+  }
+  return cells;
+}
+
+// Step 4: the baseline: --baseline, or lstm, or else the spec's first listed cell with
+// runs (and `note` says so).
 std::string choose_baseline(const std::string& path, const store::FileMeta& meta,
-                            const std::vector<store::RunRow>& runs, const ReportOptions& options) {
+                            const std::vector<store::RunRow>& runs, const ReportOptions& options,
+                            std::string& note) {
   if (!options.baseline.empty()) return options.baseline;
   if (runs.empty())
     throw Error(path + " has no runs yet (" + std::to_string(meta.total_runs) + " expected)",
                 "wait for the sweep to finish some runs, or merge its shard files");
   const auto cells = cell_names(runs);
   if (!cells.count("lstm")) {
+    for (const auto& cell : spec_cells(meta.spec_text))
+      if (cells.count(cell)) {
+        note = "no --baseline given and no lstm runs: the baseline is " + cell +
+               ", the spec's first listed cell with runs (choose another with --baseline CELL)";
+        return cell;
+      }
     const auto rows = static_cast<std::int64_t>(runs.size());
     const bool unfinished = meta.total_runs > rows;
     throw Error("no --baseline given and " + path + " has no 'lstm' runs (cells: " + join(cells) +
@@ -220,7 +243,7 @@ Report build_report(const std::string& path, const store::FileMeta& meta,
   rep.ranked_by = choice.ranked_by;
 
   CompareOptions co;
-  co.baseline = choose_baseline(path, meta, all_runs, options);
+  co.baseline = choose_baseline(path, meta, all_runs, options, rep.baseline_note);
   // A slice without the baseline says so; a file without it is an error.
   co.baseline_may_be_missing = !options.where.empty() && cell_names(all_runs).count(co.baseline);
   co.top_fraction = options.top_fraction;

@@ -42,6 +42,9 @@ struct Report {
   std::vector<std::pair<std::string, std::string>> where;  // the filter (ReportOptions)
   Comparison comparison;
   std::size_t family_tests = 0;  // tests Holm's family-wise correction ran over
+  // Without --baseline and without lstm runs, the baseline is the spec's first listed cell
+  // that has runs; this says so ("" otherwise).
+  std::string baseline_note;
 };
 
 // The direction of `metric` and the validation column that ranks runs for it:

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "framework/analysis/report.hpp"
+#include "framework/util/number_text.hpp"
 
 namespace cellzoo::analysis {
 
@@ -16,8 +17,10 @@ const char* diverged_name(Diverged d) {
   return d == Diverged::worst ? "worst" : "exclude";
 }
 
-std::string num(double v, const char* fmt = "%.17g") {
+// The shortest text that reads back as `v` (JSON and CSV), or with `fmt`.
+std::string num(double v, const char* fmt = nullptr) {
   if (std::isnan(v)) return "";
+  if (!fmt) return shortest_text(v);
   char buf[64];
   std::snprintf(buf, sizeof buf, fmt, v);
   return buf;

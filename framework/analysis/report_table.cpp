@@ -107,6 +107,7 @@ void write_header(std::ostream& out, const Report& r) {
                                        std::to_string(o.bootstrap_seed) + ")"
                                  : "; no intervals (--bootstrap 0)"));
   if (const auto note = missing_note(r); !note.empty()) write_wrapped(out, "note: " + note);
+  if (!r.baseline_note.empty()) write_wrapped(out, "note: " + r.baseline_note);
 }
 
 void write_counts(std::ostream& out, const Report& r, int width) {

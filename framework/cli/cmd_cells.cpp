@@ -29,8 +29,12 @@ int cmd_cells(const std::vector<std::string>& args) {
   std::cout << std::left << std::setw(11) << "name" << std::setw(7) << "family" << std::setw(10)
             << "from" << std::setw(24) << "parameters" << std::setw(10)
             << ("I=" + std::to_string(input) + ",H=" + std::to_string(hidden)) << "  description\n";
+  bool any_square = false;
   for (const auto& name : registry.names()) {
     const auto entry = registry.get(name);
+    // A cell that needs I = H cannot have I = --input: it is counted at I = H (marked *).
+    const bool square = entry.info.square_input && input != hidden;
+    any_square |= square;
     const Index in = entry.info.square_input ? hidden : input;
     const auto cell = entry.make<float>(in, hidden);
     const plugins::Plugin* plugin = plugins::plugin_of(name);
@@ -38,9 +42,13 @@ int cmd_cells(const std::vector<std::string>& args) {
         plugin ? std::filesystem::path(plugin->path).filename().string() : std::string("built-in");
     std::cout << std::left << std::setw(11) << name << std::setw(7) << entry.info.family
               << std::setw(10) << from << std::setw(24) << entry.info.param_formula << std::setw(10)
-              << cell->parameter_count() << "  " << entry.info.description
-              << (entry.info.square_input ? " [needs I = H]" : "") << "\n";
+              << (std::to_string(cell->parameter_count()) + (square ? "*" : "")) << "  "
+              << entry.info.description << (entry.info.square_input ? " [needs I = H]" : "")
+              << "\n";
   }
+  if (any_square)
+    std::cout << "* counted with I = H = " << hidden << ": the cell needs I = H (a task's input "
+              << "reaches it through an embedding or projection of size H)\n";
   const auto plugins = plugins::loaded_plugins();
   if (!plugins.empty()) std::cout << "\nplugins:\n";
   for (const auto& p : plugins) {

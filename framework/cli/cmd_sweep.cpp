@@ -173,7 +173,7 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
 
 int cmd_sweep(const std::vector<std::string>& args) {
   po::options_description options("options");
-  std::string spec_path, out, shard;
+  std::string spec_path, out, shard, save_params;
   int jobs = 0;
   std::vector<std::string> sets, reuse, plugin_paths;
   double log_interval = 30;
@@ -188,6 +188,14 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "reuse", po::value(&reuse)->composing(),
       "copy the runs of this earlier results file whose configuration (run_key) is in the "
       "sweep instead of training them (repeatable); e.g. grow trials=50 to 200")(
+      "save-params", po::value(&save_params)->default_value("none"),
+      "best | all | none: save the best-validation parameters of each cell's best run so far "
+      "(best) or of every run (all) as <out>.params/<run_key>.params.h5 (cellzoo eval, "
+      "cellzoo_analysis.load_params)")(
+      "strict-build",
+      "refuse to resume or --reuse runs computed on another numerical path (another build, "
+      "or a processor taking other math kernels) instead of mixing them with a warning; the "
+      "spec key strict_build = true does the same")(
       "log-interval", po::value(&log_interval)->default_value(30),
       "seconds between progress lines when stderr is not a terminal")(
       "dry-run", po::bool_switch(&dry),
@@ -199,7 +207,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_args("sweep",
                   "SPEC [--out FILE.h5] [--jobs N] [--shard K/N] [--set key=value ...] "
-                  "[--reuse OLD.h5 ...] [--plugin PATH.so ...] [--dry-run]",
+                  "[--reuse OLD.h5 ...] [--plugin PATH.so ...] [--save-params best|all|none] "
+                  "[--strict-build] [--dry-run]",
                   options, args, vm, &positional))
     return 0;
   load_plugins(plugin_paths);
@@ -219,6 +228,14 @@ int cmd_sweep(const std::vector<std::string>& args) {
   opts.terminal = isatty(STDERR_FILENO) != 0;
   opts.log_interval = log_interval;
   opts.reuse = reuse;
+  opts.strict_build = vm.count("strict-build") > 0;
+  if (save_params == "all")
+    opts.save_params = sweep::SweepOptions::SaveParams::all;
+  else if (save_params == "best")
+    opts.save_params = sweep::SweepOptions::SaveParams::best;
+  else if (save_params != "none")
+    throw Error("--save-params '" + save_params + "' is not best, all or none",
+                "best: each cell's best run; all: every run; none (the default)");
   opts.command_line = "cellzoo sweep";
   for (const auto& a : args) opts.command_line += " " + a;
 

@@ -14,6 +14,7 @@
 #include "framework/store/parameters.hpp"
 #include "framework/store/results_file.hpp"
 #include "framework/sweep/batch.hpp"
+#include "framework/sweep/run_params.hpp"
 #include "framework/train/trainer.hpp"
 #include "framework/util/error.hpp"
 #include "framework/util/random.hpp"
@@ -59,11 +60,6 @@ std::string tasks_help() {
       out += "      task." + option + "=" + info.first + "  " + info.second + "\n";
   }
   return out;
-}
-
-std::string params_path_for(const std::string& out) {
-  return (out.size() > 3 && out.ends_with(".h5") ? out.substr(0, out.size() - 3) : out) +
-         ".params.h5";
 }
 
 // Writes the results file and, next to it, the best parameters (<out>.params.h5).
@@ -132,38 +128,9 @@ void write_outputs(const std::string& path, const train::RunConfig& config,
   writer.close();
   std::printf("results: %s\n", path.c_str());
 
-  if (r.parameters.size() == 0) return;  // no finished epoch: nothing worth saving
-  const std::string params_path = params_path_for(path);
-  store::ParameterInfo info;
-  info.cell = config.cell;
-  info.hidden_size = config.hyper.hidden;
-  std::map<std::string, std::vector<cells::ParamTensor>> groups;
-  std::vector<std::string> order;
-  for (const auto& t : r.tensors) {
-    if (!groups.count(t.group)) order.push_back(t.group);
-    groups[t.group].push_back({t.name, t.rows, t.cols, t.offset, cells::ParamKind::input_weight});
-  }
-  // Kinds of the cell's tensors come from the cell's own layout.
-  const auto entry = cells::CellRegistry::instance().get(config.cell);
-  Index cell_input = 0;
-  train::choose_input_mode(data.info, entry.info, config.hyper.embed, config.hyper.hidden,
-                           &cell_input);
-  info.input_size = cell_input;
-  const auto cell = entry.make<float>(cell_input, config.hyper.hidden);
-  for (auto& t : groups["cell"]) t.kind = cell->layout().find(t.name).kind;
-  for (auto& [g, tensors] : groups)
-    for (auto& t : tensors)
-      if (g != "cell" && t.cols == 1) t.kind = cells::ParamKind::bias;
-  info.extra = {{"run_key", row.run_key},
-                {"task", config.task},
-                {"input_mode", r.input_mode},
-                {"best_epoch", std::to_string(r.best_epoch)}};
-  std::vector<store::ParameterSource<float>> sources;
-  const std::span<const float> all(r.parameters.data(),
-                                   static_cast<std::size_t>(r.parameters.size()));
-  for (const auto& g : order) sources.push_back({g, groups[g], all});
-  store::save_parameters<float>(params_path, info, sources);
-  std::printf("parameters: %s\n", params_path.c_str());
+  const std::string params_path = sweep::params_path_for(path);
+  if (sweep::save_run_parameters(params_path, config, data.info, r, {{"run_key", row.run_key}}))
+    std::printf("parameters: %s\n", params_path.c_str());
 }
 
 }  // namespace
@@ -216,8 +183,9 @@ int cmd_train(const std::vector<std::string>& args) {
   if (!out.empty()) {  // refuse before training, not after
     if (std::filesystem::exists(out))
       throw Error("--out " + out + " already exists", "remove it or choose another name");
-    if (std::filesystem::exists(params_path_for(out)))
-      throw Error(params_path_for(out) + " already exists", "remove it or choose another --out");
+    if (std::filesystem::exists(sweep::params_path_for(out)))
+      throw Error(sweep::params_path_for(out) + " already exists",
+                  "remove it or choose another --out");
   }
   train::RunConfig config{cell, task, train::resolve(settings), seed};
   (void)cells::CellRegistry::instance().get(cell);  // unknown cell: error before any work

@@ -299,4 +299,13 @@ template ParameterInfo load_parameters<float>(const std::string&,
 template ParameterInfo load_parameters<double>(const std::string&,
                                                const std::vector<ParameterTarget<double>>&);
 
+std::string params_dir_for(const std::string& results_path) {
+  const auto& p = results_path;
+  return (p.size() > 3 && p.ends_with(".h5") ? p.substr(0, p.size() - 3) : p) + ".params";
+}
+
+std::string run_params_path(const std::string& results_path, const std::string& run_key) {
+  return params_dir_for(results_path) + "/" + run_key + ".params.h5";
+}
+
 }  // namespace cellzoo::store

@@ -75,6 +75,11 @@ template <typename S>
 ParameterInfo load_parameters(const std::string& path,
                               const std::vector<ParameterTarget<S>>& groups);
 
+// Where `cellzoo sweep --save-params` puts a run's parameter file: beside the results file
+// X.h5, in the directory X.params/, as <run_key>.params.h5 (merge copies them along).
+std::string params_dir_for(const std::string& results_path);
+std::string run_params_path(const std::string& results_path, const std::string& run_key);
+
 extern template void save_parameters<float>(const std::string&, const ParameterInfo&,
                                             const std::vector<ParameterSource<float>>&);
 extern template void save_parameters<double>(const std::string&, const ParameterInfo&,

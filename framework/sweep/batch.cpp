@@ -21,6 +21,7 @@ namespace {
 struct Finished {
   const RunSpec* run;
   train::TrainResult result;
+  std::size_t index = 0;  // into the batch's runs and configs
 };
 
 class FinishedQueue {
@@ -158,7 +159,7 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
                            const std::vector<HyperColumn>& columns, store::ResultsWriter& writer,
                            TaskDataCache& task_data, int jobs, Progress& progress,
                            const std::atomic<bool>& stop, bool terminal,
-                           const RunRecorded& on_recorded) {
+                           const RunRecorded& on_recorded, const RunResult& on_result) {
   if (configs.size() != runs.size()) throw Error("internal: one TrainConfig per run expected");
   BatchSummary summary;
   if (runs.empty()) return summary;
@@ -190,7 +191,7 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
                   result.error = e.what();
                 }
                 progress.stopped();
-                queue.push({&run, std::move(result)});
+                queue.push({&run, std::move(result), k});
               }
             },
             tbb::simple_partitioner());
@@ -217,6 +218,7 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
       const store::RunRow row = make_row(*f.run, columns, f.result);
       writer.append(row, make_curves(*f.run, f.result));
       if (on_recorded) on_recorded(*f.run, row);
+      if (on_result) on_result(*f.run, row, f.result, configs[f.index]);
     } catch (...) {
       writer_error = std::current_exception();
       cancel = true;

@@ -46,6 +46,11 @@ struct BatchSummary {
 
 // Called on the writer thread after a run's row was appended (and flushed).
 using RunRecorded = std::function<void(const RunSpec&, const store::RunRow&)>;
+// Also on the writer thread, after RunRecorded, with the run's full result (its best
+// parameters) and configuration: `cellzoo sweep --save-params`. An exception stops the
+// batch like a writer error.
+using RunResult = std::function<void(const RunSpec&, const store::RunRow&,
+                                     const train::TrainResult&, const train::TrainConfig&)>;
 
 // Trains `runs` (none of them may be in the file yet) with `jobs` parallel workers and
 // appends each finished run to `writer`. `configs[i]` is train::resolve(runs[i]->settings).
@@ -56,7 +61,7 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
                            const std::vector<HyperColumn>& columns, store::ResultsWriter& writer,
                            TaskDataCache& task_data, int jobs, Progress& progress,
                            const std::atomic<bool>& stop, bool terminal,
-                           const RunRecorded& on_recorded = {});
+                           const RunRecorded& on_recorded = {}, const RunResult& on_result = {});
 
 // The /runs row of a finished run (hyper values in the order of `columns`).
 store::RunRow make_row(const RunSpec& run, const std::vector<HyperColumn>& columns,

@@ -5,19 +5,24 @@
 #include <tbb/info.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <ostream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "framework/cells/registry.hpp"
+#include "framework/store/parameters.hpp"
 #include "framework/store/results_file.hpp"
 #include "framework/sweep/batch.hpp"
 #include "framework/sweep/evolution.hpp"
 #include "framework/sweep/progress.hpp"
 #include "framework/sweep/reuse.hpp"
+#include "framework/sweep/run_params.hpp"
 #include "framework/train/trainer.hpp"
+#include "framework/util/build_info.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::sweep {
@@ -61,6 +66,152 @@ std::vector<const train::TrainConfig*> check_task_variants(
 
 namespace {
 
+// "section.key" -> value of a canonical spec text (to_text).
+std::map<std::string, std::string> spec_entries(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream lines(text);
+  std::string section;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() > 2 && line.front() == '[' && line.back() == ']') {
+      section = line.substr(1, line.size() - 2) + ".";
+      continue;
+    }
+    const auto eq = line.find(" = ");
+    if (eq != std::string::npos) out[section + line.substr(0, eq)] = line.substr(eq + 3);
+  }
+  out.erase("out");
+  out.erase("strict_build");
+  return out;
+}
+
+// A resume into a file of another spec: refused, naming the keys that differ.
+void check_same_spec(const std::string& path, const Spec& spec, const std::string& hash) {
+  const auto meta = store::ResultsReader::open(path).meta();
+  if (meta.spec_hash == hash) return;
+  const auto old_entries = spec_entries(meta.spec_text);
+  const auto new_entries = spec_entries(to_text(spec));
+  std::string changes;
+  std::size_t n = 0;
+  const auto add = [&](const std::string& line) {
+    if (++n <= 8) changes += "\n  " + line;
+  };
+  for (const auto& [key, value] : new_entries) {
+    const auto it = old_entries.find(key);
+    if (it == old_entries.end())
+      add(key + " = " + value + " (not in the file's spec)");
+    else if (it->second != value)
+      add(key + ": " + it->second + " in the file, " + value + " now");
+  }
+  for (const auto& [key, value] : old_entries)
+    if (!new_entries.count(key)) add(key + " = " + value + " (only in the file's spec)");
+  if (n > 8) changes += "\n  ... (" + std::to_string(n - 8) + " more)";
+  throw Error("'" + path + "' was written by another spec (spec_hash " + meta.spec_hash +
+                  ", this spec has " + hash + "); what differs:" +
+                  (changes.empty() ? std::string("\n  (nothing in the spec text: another "
+                                                 "cellzoo version?)")
+                                   : changes),
+              "write this spec to a new file with --out NEW.h5, and add --reuse " + path +
+                  " to copy its runs that are still in the sweep instead of training them");
+}
+
+// A resume or --reuse that would put runs of another numerical path (util/build_info.hpp)
+// next to this process's: a warning that says which, or an error under strict_build.
+// `sessions` are those of the runs concerned.
+void check_numerical_paths(const std::string& what, const std::vector<store::Session>& sessions,
+                           bool strict, std::ostream& log) {
+  std::string others;
+  std::int64_t n_other = 0;
+  for (const auto& [path, n] : store::paths_of(sessions)) {
+    if (path == numerical_path()) continue;
+    others += "\n  " + std::to_string(n) + " runs: " +
+              (path == "unknown" ? "unknown (written by a cellzoo that did not record it)" : path);
+    n_other += n;
+  }
+  if (others.empty()) return;
+  const std::string message =
+      what + " holds " + std::to_string(n_other) +
+      " runs computed on another numerical path (build or processor):" + others +
+      "\n  this process: " + numerical_path();
+  if (strict)
+    throw Error(message,
+                "run it with the binary and kind of processor that made those runs, or write "
+                "to a new file; without --strict-build (spec: strict_build) the runs are mixed "
+                "with a warning and /provenance records which came from which path");
+  log << "[sweep] warning: " << message
+      << "\n  [sweep] such runs agree to rounding, not bit for bit; the file records which runs "
+         "came from which path (/provenance) and cellzoo report notes it; --strict-build "
+         "refuses instead"
+      << std::endl;
+}
+
+// The sessions of the runs of `source` whose run_key is in `keys` (those --reuse may copy).
+std::vector<store::Session> reusable_sessions(const std::string& source,
+                                              const std::set<std::string>& keys) {
+  const auto reader = store::ResultsReader::open(source);
+  std::set<std::int64_t> ids;
+  for (const auto& row : reader.runs())
+    if (keys.count(row.run_key)) ids.insert(row.run_id);
+  auto sessions = reader.sessions();
+  for (auto& s : sessions)
+    std::erase_if(s.run_ids, [&](std::int64_t id) { return !ids.count(id); });
+  return sessions;
+}
+
+// --save-params: writes each recorded run's best parameters beside the results file, or
+// (best) only those of each cell's best run by validation metric so far, deleting the
+// file of the run it displaces. A run without a finished epoch has none to save.
+class ParamsSaver {
+ public:
+  ParamsSaver(SweepOptions::SaveParams mode, std::string out, bool higher_is_better,
+              TaskDataCache& data)
+      : mode_(mode), out_(std::move(out)), higher_(higher_is_better), data_(data) {}
+
+  // Runs already in the file (a resume) compete for "best" too.
+  void seed(const std::vector<store::RunRow>& rows) {
+    for (const auto& row : rows) consider(row);
+  }
+
+  void operator()(const RunSpec& run, const store::RunRow& row, const train::TrainResult& r,
+                  const train::TrainConfig& config) {
+    if (mode_ == SweepOptions::SaveParams::none || r.parameters.size() == 0) return;
+    std::string displaced;
+    if (mode_ == SweepOptions::SaveParams::best) {
+      const auto before = best_.find(row.cell);
+      const std::string old_key = before == best_.end() ? "" : before->second.second;
+      if (!consider(row)) return;
+      displaced = old_key;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(store::params_dir_for(out_), ec);
+    const auto path = store::run_params_path(out_, row.run_key);
+    std::filesystem::remove(path, ec);  // left by a killed earlier attempt of this run
+    save_run_parameters(
+        path, train::RunConfig{run.cell, run.task, config, run.seed},
+        data_.get(run.task, config)->info, r,
+        {{"run_key", row.run_key}, {"run_id", std::to_string(row.run_id)}, {"results_file", out_}});
+    if (!displaced.empty()) std::filesystem::remove(store::run_params_path(out_, displaced), ec);
+  }
+
+ private:
+  // Whether `row` is its cell's best so far (and then records it).
+  bool consider(const store::RunRow& row) {
+    if ((row.status != "ok" && row.status != "timeout") || !std::isfinite(row.valid_metric))
+      return false;
+    const auto it = best_.find(row.cell);
+    if (it != best_.end() &&
+        !(higher_ ? row.valid_metric > it->second.first : row.valid_metric < it->second.first))
+      return false;
+    best_[row.cell] = {row.valid_metric, row.run_key};
+    return true;
+  }
+
+  SweepOptions::SaveParams mode_;
+  std::string out_;
+  bool higher_;
+  TaskDataCache& data_;
+  std::map<std::string, std::pair<double, std::string>> best_;  // cell -> (metric, run_key)
+};
+
 // Copies the `pending` runs found in the --reuse files into `writer` (one flush) and
 // returns the runs still to train.
 std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
@@ -80,7 +231,7 @@ std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
     log << "[sweep] " << plan.changed_cell_text
         << " matching runs not reused: their cell file's text (or plugin build) changed since"
         << std::endl;
-  writer.append_batch(plan.runs, plan.curves);
+  writer.append_batch(plan.runs, plan.curves, plan.origins);
   for (const auto& line : plan.sources) writer.record_reuse(line);
   summary.reused = static_cast<std::int64_t>(plan.runs.size());
   std::set<std::string> copied;
@@ -113,6 +264,8 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   if (spec.search == Search::evolution) {
     if (!options.reuse.empty())
       throw Error("--reuse is for grid and random searches", "drop --reuse");
+    if (options.save_params != SweepOptions::SaveParams::none)
+      throw Error("--save-params is for grid and random searches", "drop --save-params");
     return run_evolution(spec, options, stop, log);
   }
   // Everything that can be wrong with the input is checked before the file is touched.
@@ -154,6 +307,21 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
       throw Error("--reuse file '" + source + "' is the output file",
                   "its runs are resumed anyway; pass earlier files to --reuse");
     (void)store::ResultsReader::open(source);  // a corrupt or foreign file fails here
+  }
+
+  // Runs of another numerical path in the file (resume) or in what --reuse may copy: a
+  // warning, or under strict_build an error before the file is touched.
+  const bool strict = options.strict_build || spec.strict_build;
+  if (std::filesystem::exists(summary.out)) check_same_spec(summary.out, spec, spec_hash(spec));
+  if (std::filesystem::exists(summary.out))
+    check_numerical_paths(summary.out, store::ResultsReader::open(summary.out).sessions(), strict,
+                          log);
+  if (!options.reuse.empty()) {
+    std::set<std::string> keys;
+    for (std::int64_t i = begin; i < end; ++i)
+      keys.insert(runs[static_cast<std::size_t>(i)].run_key);
+    for (const auto& source : options.reuse)
+      check_numerical_paths("--reuse file " + source, reusable_sessions(source, keys), strict, log);
   }
 
   const std::vector<store::HyperColumn> file_columns = store_columns(columns);
@@ -224,10 +392,17 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     batch.push_back(&runs[i]);
     batch_configs.push_back(configs[i - static_cast<std::size_t>(begin)]);
   }
+  ParamsSaver save_params(options.save_params, summary.out, writer->meta().metric_higher_is_better,
+                          task_data);
+  if (options.save_params == SweepOptions::SaveParams::best && summary.already_done > 0)
+    save_params.seed(store::ResultsReader::open(summary.out).runs());
   std::exception_ptr error;
   try {
-    const BatchSummary b = execute_batch(batch, batch_configs, columns, *writer, task_data, jobs,
-                                         progress, stop, options.terminal);
+    const BatchSummary b =
+        execute_batch(batch, batch_configs, columns, *writer, task_data, jobs, progress, stop,
+                      options.terminal, {},
+                      [&](const RunSpec& run, const store::RunRow& row, const train::TrainResult& r,
+                          const train::TrainConfig& config) { save_params(run, row, r, config); });
     summary.recorded = b.recorded;
     summary.ok = b.ok;
     summary.diverged = b.diverged;

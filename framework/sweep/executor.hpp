@@ -29,6 +29,13 @@ struct SweepOptions {
   bool terminal = false;           // live progress bar instead of log lines
   double log_interval = 30;        // seconds between progress lines when not a terminal
   std::vector<std::string> reuse;  // earlier results files whose matching runs are copied
+  // Refuse (instead of warning about) a resume or --reuse that would mix runs of another
+  // numerical path into the file; the spec's strict_build = true does the same.
+  bool strict_build = false;
+  // --save-params: the best-validation parameters of every run (all), of each cell's best
+  // run so far (best), or none, as <out>.params/<run_key>.params.h5 (docs/parameters.md).
+  enum class SaveParams { none, best, all };
+  SaveParams save_params = SaveParams::none;
 };
 
 struct SweepSummary {

@@ -1,8 +1,14 @@
 #include "framework/sweep/progress.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ostream>
+#include <vector>
 
 namespace cellzoo::sweep {
 
@@ -64,17 +70,77 @@ std::string Progress::line() const {
   return s;
 }
 
+std::size_t terminal_columns() {
+  struct winsize ws {};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* c = std::getenv("COLUMNS")) {
+    const long n = std::strtol(c, nullptr, 10);
+    if (n > 0) return static_cast<std::size_t>(n);
+  }
+  return 80;
+}
+
+std::string Progress::terminal_text(std::size_t columns) const {
+  const std::size_t room = columns > 1 ? columns - 1 : 0;
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+  const std::int64_t todo = total_ - already_done_;
+  const double eta =
+      done_ > 0 ? elapsed / static_cast<double>(done_) * static_cast<double>(todo - done_) : NAN;
+  char buf[128];
+  // The parts in display order, each with its rank: lower ranks are dropped first.
+  struct Part {
+    std::string text;
+    int rank;
+  };
+  std::vector<Part> parts;
+  parts.push_back(
+      {"runs " + std::to_string(already_done_ + done_) + "/" + std::to_string(total_), 100});
+  parts.push_back({"running " + std::to_string(running_.load()), 1});
+  if (failed_ || diverged_ || timeout_) {
+    std::string bad =
+        "failed " + std::to_string(failed_) + " diverged " + std::to_string(diverged_);
+    if (timeout_) bad += " timeout " + std::to_string(timeout_);
+    parts.push_back({bad, 6});
+  }
+  parts.push_back({"elapsed " + format_duration(elapsed), 3});
+  parts.push_back({"eta " + format_duration(eta), 7});
+  if (have_best_) {
+    std::snprintf(buf, sizeof buf, "best %s %.4g", metric_.c_str(), best_valid_);
+    parts.push_back({buf, 4});
+    std::snprintf(buf, sizeof buf, "(test %.4g)", best_test_);
+    parts.push_back({buf, 2});
+  }
+  const auto joined = [&](const std::vector<Part>& ps) {
+    std::string s;
+    for (const auto& p : ps) s += (s.empty() ? "" : "  ") + p.text;
+    return s;
+  };
+  // Drop the least important parts until the text and a bar of at least 10 fit.
+  std::string text = joined(parts);
+  for (int rank = 1; rank < 100 && text.size() + 13 > room; ++rank) {
+    std::erase_if(parts, [&](const Part& p) { return p.rank == rank; });
+    text = joined(parts);
+  }
+  // The bar takes what is left, up to 24 characters.
+  if (text.size() + 13 <= room) {
+    const std::int64_t width =
+        std::min<std::int64_t>(24, static_cast<std::int64_t>(room - text.size() - 3));
+    const std::int64_t filled = total_ > 0 ? (already_done_ + done_) * width / total_ : width;
+    // Built by appending: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
+    std::string bar(1, '[');
+    bar.append(static_cast<std::size_t>(filled), '#');
+    bar.append(static_cast<std::size_t>(width - filled), '.');
+    bar.append("] ");
+    text = bar + text;
+  }
+  if (text.size() > room) text.resize(room);
+  return text;
+}
+
 void Progress::tick(bool force) {
   const auto now = Clock::now();
   if (terminal_) {
-    const std::int64_t width = 24;
-    const std::int64_t filled = total_ > 0 ? (already_done_ + done_) * width / total_ : width;
-    // Built by appending: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
-    std::string text(1, '[');
-    text.append(static_cast<std::size_t>(filled), '#');
-    text.append(static_cast<std::size_t>(width - filled), '.');
-    text.append("] ");
-    text.append(line());
+    const std::string text = terminal_text(terminal_columns());
     const std::size_t pad = last_width_ > text.size() ? last_width_ - text.size() : 0;
     out_ << '\r' << text << std::string(pad, ' ') << std::flush;
     last_width_ = text.size();

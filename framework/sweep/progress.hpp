@@ -28,6 +28,12 @@ class Progress {
   // Ends the bar with a newline and a summary line.
   void close(const std::string& how);
 
+  // The terminal's bar, at most `columns` - 1 characters wide (a full line would wrap on
+  // some terminals): the parts that do not fit are left out, least important first (the
+  // running count, then the best metric's test value, elapsed time, the best metric, the
+  // bar itself), never the run count.
+  std::string terminal_text(std::size_t columns) const;
+
  private:
   std::string line() const;
   using Clock = std::chrono::steady_clock;
@@ -45,5 +51,8 @@ class Progress {
 };
 
 std::string format_duration(double seconds);
+
+// The width of the terminal on standard error (TIOCGWINSZ), else $COLUMNS, else 80.
+std::size_t terminal_columns();
 
 }  // namespace cellzoo::sweep

@@ -10,18 +10,24 @@ See docs/analysis.md for exactly what is computed.
 """
 
 from .errors import ResultsError
-from .io import join_curves, load_curves, load_runs
+from .io import join_curves, load_curves, load_params, load_provenance, load_runs, params_dir
 from .compare import compare, default_baseline, expected_max, rank_runs
-from .importance import importance
+from .importance import ImportanceWarning, importance
+from .optuna_study import to_optuna_study
 
 __all__ = [
     "ResultsError",
     "load_runs",
     "load_curves",
+    "load_provenance",
+    "load_params",
+    "params_dir",
     "join_curves",
     "compare",
     "default_baseline",
     "expected_max",
     "rank_runs",
     "importance",
+    "ImportanceWarning",
+    "to_optuna_study",
 ]

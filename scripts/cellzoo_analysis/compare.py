@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from typing import Any, Iterable
 
 import numpy as np
@@ -38,11 +39,22 @@ _GROUP = ["n", "failed", "mean", "mean_ci", "std", "min", "q1", "median", "q3", 
 _NAN2 = (math.nan, math.nan)
 
 
-def default_baseline(cells: Iterable[Any]) -> str:
-    """`lstm` if present; otherwise the caller must name one (no silent guess)."""
+def _spec_cells(spec_text: str) -> list[str]:
+    for line in (spec_text or "").splitlines():
+        if line.startswith("cells = "):
+            return [c.strip() for c in line[len("cells = "):].split(",") if c.strip()]
+    return []
+
+
+def default_baseline(cells: Iterable[Any], spec_text: str | None = None) -> str:
+    """`lstm` if present; else (as `cellzoo report`) the first cell of the spec's `cells`
+    line (`spec_text`, the file's attribute) that has runs; else the caller must name one."""
     cells = sorted(set(map(str, cells)))
     if "lstm" in cells:
         return "lstm"
+    for cell in _spec_cells(spec_text or ""):
+        if cell in cells:
+            return cell
     raise ResultsError(f"no baseline given and the file has no 'lstm' runs (cells: "
                        f"{', '.join(cells) or 'none'}); pass baseline=CELL")
 
@@ -133,8 +145,13 @@ def compare(df: pd.DataFrame, metric: str = "test_metric", baseline: str | None 
                     include_timeout=include_timeout, diverged=diverged, bootstrap=bootstrap,
                     bootstrap_seed=bootstrap_seed, power=power)
     cells = sorted(set(map(str, df["cell"])))
+    baseline_note = ""
     if baseline is None:
-        baseline = default_baseline(cells)
+        baseline = default_baseline(cells, df.attrs.get("spec_text"))
+        if baseline != "lstm":
+            baseline_note = (f"no baseline given and no lstm runs: the baseline is {baseline}, "
+                             "the spec's first listed cell with runs")
+            warnings.warn(baseline_note, stacklevel=2)
     if baseline not in cells:
         raise ResultsError(f"baseline cell {baseline!r} has no runs in this file (cells: "
                            f"{', '.join(cells) or 'none'}); choose the baseline with baseline=CELL")

@@ -268,7 +268,8 @@ def test_type_hints():
     import importlib
     import inspect
     missing = []
-    for name in ("compare", "errors", "importance", "io", "plots", "stats", "synthetic"):
+    for name in ("compare", "errors", "importance", "io", "optuna_study", "plots", "stats",
+                 "synthetic"):
         module = importlib.import_module(f"cellzoo_analysis.{name}")
         functions = []
         for attr, obj in vars(module).items():

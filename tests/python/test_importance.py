@@ -9,10 +9,9 @@ try:
     import numpy as np
     import pandas as pd
     import sklearn  # noqa: F401
-    from optuna.importance._fanova._fanova import _Fanova  # noqa: F401
 except ImportError as e:
-    print(f"SKIP: {sys.executable} cannot import optuna's fANOVA / scikit-learn ({e}); "
-          "install python3-optuna and python3-sklearn or configure with "
+    print(f"SKIP: {sys.executable} cannot import scikit-learn ({e}); "
+          "install python3-sklearn or configure with "
           "-DCELLZOO_PYTHON=/path/to/python3", file=sys.stderr)
     sys.exit(77)
 

@@ -82,6 +82,9 @@ def main():
         assert not os.path.exists(too_long), "a refused sweep created its output file"
         # Resume file of another spec: refused, untouched.
         expect_error(d, GOOD.replace("seed = 7", "seed = 8"), o, "existing.h5")
+        # ... naming the keys that differ and the way out (--out + --reuse).
+        expect_error(d, GOOD.replace("seed = 7", "seed = 8"), o, "seed: 7 in the file, 8 now")
+        expect_error(d, GOOD.replace("seed = 7", "seed = 8"), o, "--reuse")
         # Unwritable output directory (a path under a regular file; tests run as root).
         blocker = os.path.join(d, "file.txt")
         open(blocker, "w").close()

@@ -1,5 +1,7 @@
 // Spec parsing, overrides, canonical text and hash, expansion, sharding (pure, fast), and
 // the SLURM scripts (run with a stand-in cellzoo binary; no SLURM needed).
+#include <sys/wait.h>
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -628,4 +630,98 @@ TEST_CASE("slurm: bad shard counts and quoting", "[slurm]") {
   CHECK(shell_quote("a b") == "'a b'");
   CHECK(shell_quote("it's") == "'it'\\''s'");
   CHECK(shell_quote("") == "''");
+}
+
+TEST_CASE("slurm: --mem, --account, --qos, --array-parallelism and --sbatch lines", "[slurm]") {
+  TempDir dir;
+  const auto spec = parse_spec(kRandomSpec, "demo.ini");  // 18 runs
+  auto o = slurm_options(dir.path, 3);
+  o.mem = "4G";
+  o.account = "proj-42";
+  o.qos = "long";
+  o.array_parallelism = 2;
+  o.sbatch_lines = {"--gres=gpu:1", "#SBATCH --constraint=avx512", "  --mail-type=END  "};
+  const auto plan = plan_slurm(spec, o);
+  for (const auto* script : {&plan.array_script, &plan.merge_script}) {
+    CHECK_THAT(*script, Catch::Contains("#SBATCH --mem=4G\n"));
+    CHECK_THAT(*script, Catch::Contains("#SBATCH --account=proj-42\n"));
+    CHECK_THAT(*script, Catch::Contains("#SBATCH --qos=long\n"));
+    CHECK_THAT(*script, Catch::Contains("#SBATCH --gres=gpu:1\n"));
+    CHECK_THAT(*script, Catch::Contains("#SBATCH --constraint=avx512\n"));
+    CHECK_THAT(*script, Catch::Contains("#SBATCH --mail-type=END\n"));
+  }
+  // The throttle is the array's, not the merge's.
+  CHECK_THAT(plan.array_script, Catch::Contains("#SBATCH --array=0-2%2\n"));
+  CHECK_THAT(plan.merge_script, !Catch::Contains("--array"));
+  // #SBATCH lines must come before the first command, or sbatch ignores them.
+  const auto first_command = plan.array_script.find("\nset ");
+  CHECK(plan.array_script.rfind("#SBATCH", first_command) != std::string::npos);
+  CHECK(plan.array_script.find("#SBATCH", first_command) == std::string::npos);
+  // Without the options the lines are absent.
+  const auto plain = plan_slurm(spec, slurm_options(dir.path, 3));
+  CHECK_THAT(plain.array_script, !Catch::Contains("--mem"));
+  CHECK_THAT(plain.array_script, !Catch::Contains("--qos"));
+  CHECK_THAT(plain.array_script, Catch::Contains("#SBATCH --array=0-2\n"));
+
+  auto bad = slurm_options(dir.path, 3);
+  bad.mem = "4 GB";
+  CHECK_THAT(error_of([&] { plan_slurm(spec, bad); }), Catch::Contains("--mem '4 GB'"));
+  bad.mem = "16000";  // plain megabytes are fine
+  CHECK_NOTHROW(plan_slurm(spec, bad));
+  bad.array_parallelism = -1;
+  CHECK_THAT(error_of([&] { plan_slurm(spec, bad); }), Catch::Contains("--array-parallelism"));
+  bad.array_parallelism = 0;
+  bad.account = "a b";
+  CHECK_THAT(error_of([&] { plan_slurm(spec, bad); }), Catch::Contains("not a single word"));
+  bad.account.clear();
+  bad.sbatch_lines = {"gres=gpu:1"};
+  CHECK_THAT(error_of([&] { plan_slurm(spec, bad); }), Catch::Contains("is not an sbatch option"));
+  bad.sbatch_lines = {"--array=0-99"};
+  CHECK_THAT(error_of([&] { plan_slurm(spec, bad); }), Catch::Contains("sets --array itself"));
+}
+
+TEST_CASE("slurm: an existing merge output is refused at slurm time; the merge job says what to do",
+          "[slurm]") {
+  TempDir dir;
+  const auto spec = parse_spec(kRandomSpec, "demo.ini");
+  auto o = slurm_options(dir.path, 3);
+  CHECK_NOTHROW(check_merge_output(o));
+  std::filesystem::create_directories(dir.path + "/results");
+  std::ofstream(o.merged_out) << "old results";
+  try {
+    check_merge_output(o);
+    FAIL("an existing merge output was not refused");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains(o.merged_out + "' already exists"));
+    CHECK_THAT(e.hint(), Catch::Contains("--out NEW.h5"));
+  }
+
+  // A file that appears after `cellzoo slurm` ran: the merge job stops before merging and
+  // says how to merge the kept shard files by hand.
+  const auto plan = plan_slurm(spec, o);
+  write_fake_cellzoo(o.cellzoo_exe);
+  write_slurm_scripts(plan, o);
+  const auto log = dir.path + "/merge.log";
+  const auto command = "cd " + dir.path + " && FAKE_LOG=" + dir.path + "/calls.log bash " +
+                       plan.merge_path + " > " + log + " 2>&1";
+  CHECK(std::system(command.c_str()) != 0);
+  CHECK_FALSE(std::filesystem::exists(dir.path + "/calls.log"));  // merge never called
+  const auto lines = read_lines(log);
+  REQUIRE_FALSE(lines.empty());
+  CHECK_THAT(lines[0], Catch::Contains("already exists"));
+  CHECK_THAT(lines[0],
+             Catch::Contains("cellzoo merge -o NEW.h5 " + o.out_dir + "/demo.shard-*-of-3.h5"));
+
+  // A failing merge: its exit status is kept and the hint printed.
+  std::filesystem::remove(o.merged_out);
+  {
+    std::ofstream fail(o.cellzoo_exe);
+    fail << "#!/bin/bash\necho 'merge: broken shard' >&2\nexit 2\n";
+  }
+  const auto status = std::system(command.c_str());
+  CHECK(WEXITSTATUS(status) == 2);
+  const auto failed = read_lines(log);
+  REQUIRE(failed.size() == 2);
+  CHECK(failed[0] == "merge: broken shard");
+  CHECK_THAT(failed[1], Catch::Contains("the merge failed"));
 }
