@@ -157,6 +157,7 @@ def compare(df: pd.DataFrame, metric: str = "test_metric", baseline: str | None 
                            f"{', '.join(cells) or 'none'}); choose the baseline with baseline=CELL")
     if by is None:
         rows, attrs = _compare_one(df, baseline, **settings)
+        attrs["baseline_note"] = baseline_note
         _family_holm([rows])
         attrs["family_tests"] = _count_tests([rows])
         return _frame(rows, attrs)
@@ -177,7 +178,7 @@ def compare(df: pd.DataFrame, metric: str = "test_metric", baseline: str | None 
         frame.insert(0, by, value)
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
-    table.attrs = dict(frames[0].attrs, by=by, missing_runs=0)
+    table.attrs = dict(frames[0].attrs, by=by, missing_runs=0, baseline_note=baseline_note)
     return table
 
 
