@@ -165,7 +165,7 @@ TEST_CASE("report formats: csv and json carry the same numbers", "[analysis][rep
   const auto j = json.str();
   CHECK_THAT(j, Catch::Contains("\"file\": \"a \\\"quoted\\\" name.h5\""));
   CHECK_THAT(j, Catch::Contains("\"baseline\": \"lstm\""));
-  CHECK_THAT(j, Catch::Contains("\"all_p\": null"));  // the baseline's p is NaN
+  CHECK_THAT(j, Catch::Contains("\"all_p\": null"));         // the baseline's p is NaN
   CHECK_THAT(j, Catch::Contains("\"top_fraction\": 0.1,"));  // shortest round-trip text
   CHECK_THAT(j, Catch::Contains("\"diverged\": \"exclude\""));
   CHECK_THAT(j, Catch::Contains("\"trials\": 10"));
