@@ -6,7 +6,7 @@
 //
 //   #include "framework/cells/plugin.hpp"
 //   CELLZOO_PLUGIN(registry) {
-//     registry.add<MguCell>({"mgu", "gru", "minimal gated unit (Zhou et al. 2016)", "..."});
+//     registry.add<MguCell>({"mgu", "mgu", "minimal gated unit (Zhou et al. 2016)", "..."});
 //   }
 //
 // CELLZOO_PLUGIN defines the one exported C function, cellzoo_plugin_register. cellzoo
@@ -21,6 +21,7 @@
 
 #include <cstring>
 #include <exception>
+#include <string>
 
 #include "framework/cells/registry.hpp"
 #include "framework/cells/sdk_version.hpp"

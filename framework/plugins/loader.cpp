@@ -125,13 +125,10 @@ const Plugin& load_plugin(const std::string& path, cells::CellRegistry& registry
       throw Error("plugin '" + path + "' registers a cell named '" + name +
                       "'; cell names are letters, digits, '-', '_' and '.'",
                   "rename the cell in the plugin");
-    if (registry.contains(name)) {
+    if (registry.contains(name)) {  // names without ':' never reach a resolver
       const Plugin* other = plugin_of(name);
-      const auto names = registry.names();
-      const std::string taken = other ? "a cell of plugin '" + other->path + "'"
-                                : std::binary_search(names.begin(), names.end(), name)
-                                    ? "a built-in cell"
-                                    : "a name of the cell language (file:, cell:, lang:)";
+      const std::string taken =
+          other ? "a cell of plugin '" + other->path + "'" : std::string("a built-in cell");
       throw Error("plugin '" + path + "' registers cell '" + name + "', which is already " + taken,
                   "rename the cell in the plugin; cell names must be unique");
     }
