@@ -92,6 +92,12 @@ def check_commands(d):
     p = run("bench", "--plugin", PLUGIN, "--cell", "mgu", "--size", "T", "--repeat", "1",
             "--block-seconds", "0.01")
     assert "mgu" in p.stdout, p.stdout
+    # mutate takes plugins too, but a C++ cell has no text to mutate; its twin has.
+    p = run("mutate", "--plugin", PLUGIN, "--cell", "mgu", check=False)
+    assert p.returncode == 2 and "comes from plugin" in p.stderr, p.stderr
+    twin = os.path.join(os.environ["CELLZOO_SOURCE_DIR"], "examples", "plugins", "mgu", "mgu.cell")
+    p = run("mutate", "--plugin", PLUGIN, "--cell", f"file:{twin}")
+    assert "state h" in p.stdout, p.stdout
     # Without the plugin the cell is unknown; the message lists the registered cells.
     p = run("gradcheck", "--cell", "mgu", check=False)
     assert p.returncode == 2 and "unknown cell 'mgu'" in p.stderr, p.stderr
