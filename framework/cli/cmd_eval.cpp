@@ -14,7 +14,7 @@ namespace cellzoo::cli {
 int cmd_eval(const std::vector<std::string>& args) {
   po::options_description options("options");
   std::string params, task, data_path, split_name = "test", cell;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, plugin_paths;
   options.add_options()("params,p", po::value(&params)->required(),
                         "parameter file (F.params.h5 of cellzoo train --out, or one of "
                         "<out>.params/ of cellzoo sweep --save-params)")(
@@ -24,12 +24,14 @@ int cmd_eval(const std::vector<std::string>& args) {
       "set,s", po::value(&sets)->composing(),
       "override a recorded setting, e.g. task.length=100 (the model's shape must stay the "
       "same)")("cell", po::value(&cell), "refuse a parameter file of another cell");
+  add_plugin_option(options, plugin_paths);
   po::variables_map vm;
   if (!parse_args("eval",
                   "--params F.params.h5 --task TASK [--data D] [--split train|valid|test] "
-                  "[--set key=value ...] [--cell NAME]",
+                  "[--set key=value ...] [--cell NAME] [--plugin PATH.so ...]",
                   options, args, vm))
     return 0;
+  load_plugins(plugin_paths);
   datasets::Split split;
   if (split_name == "train")
     split = datasets::Split::train;

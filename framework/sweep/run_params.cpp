@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "framework/cells/registry.hpp"
+#include "framework/plugins/loader.hpp"
 #include "framework/store/parameters.hpp"
 #include "framework/util/error.hpp"
 
@@ -71,6 +72,10 @@ bool save_run_parameters(const std::string& path, const train::RunConfig& config
   info.extra["best_epoch"] = std::to_string(r.best_epoch);
   info.extra["settings"] = settings_text(config.hyper);
   info.extra["seed"] = std::to_string(config.seed);
+  if (const auto* plugin = plugins::plugin_of(config.cell)) {  // the build that trained it
+    info.extra["plugin"] = plugin->path;
+    info.extra["plugin_hash"] = plugin->hash;
+  }
   std::vector<store::ParameterSource<float>> sources;
   const std::span<const float> all(r.parameters.data(),
                                    static_cast<std::size_t>(r.parameters.size()));
@@ -111,6 +116,23 @@ LoadedParameters load_run_parameters(const std::string& path, const std::string&
   out.attributes = file.info.extra;
   if (const auto seed = file.info.extra.find("seed"); seed != file.info.extra.end())
     out.config.seed = std::stoull(seed->second);
+  if (const auto hash = file.info.extra.find("plugin_hash"); hash != file.info.extra.end()) {
+    const std::string trained_with = file.info.extra.count("plugin")
+                                         ? "plugin " + file.info.extra.at("plugin")
+                                         : std::string("a plugin");
+    const auto* plugin = plugins::plugin_of(out.config.cell);
+    if (!plugin)
+      throw Error(
+          "parameter file '" + path + "' holds cell " + out.config.cell + " of " + trained_with +
+              ", which is not loaded",
+          "load it: --plugin " + (file.info.extra.count("plugin") ? file.info.extra.at("plugin")
+                                                                  : std::string("PATH.so")));
+    if (plugin->hash != hash->second)
+      throw Error("parameter file '" + path + "' was trained with " + trained_with + " (hash " +
+                      hash->second + "), not with plugin " + plugin->path + " (hash " +
+                      plugin->hash + ")",
+                  "load the plugin build the parameters were trained with");
+  }
   const auto entry = cells::CellRegistry::instance().get(out.config.cell);
   std::unique_ptr<train::Model<float>> model;
   try {

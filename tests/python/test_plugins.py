@@ -89,6 +89,19 @@ def check_commands(d):
             "--out", one)
     assert "status ok" in p.stdout, p.stdout
     assert cells_rows(one)["mgu"][1] == f"plugin {os.path.realpath(PLUGIN)}", cells_rows(one)
+    # eval: the parameters name the plugin build that trained them.
+    params = os.path.join(d, "one.params.h5")
+    p = run("eval", "--plugin", PLUGIN, "--params", params, "--task", "adding")
+    assert "test_loss" in p.stdout, p.stdout
+    p = run("eval", "--params", params, "--task", "adding", check=False)
+    assert p.returncode == 2 and "which is not loaded" in p.stderr and \
+        f"--plugin {os.path.realpath(PLUGIN)}" in p.stderr, p.stderr
+    other = os.path.join(d, "other", "libmgu.so")
+    os.makedirs(os.path.dirname(other))
+    shutil.copy(PLUGIN, other)
+    rebuild(other)
+    p = run("eval", "--plugin", other, "--params", params, "--task", "adding", check=False)
+    assert p.returncode == 2 and "was trained with plugin" in p.stderr, p.stderr
     p = run("bench", "--plugin", PLUGIN, "--cell", "mgu", "--size", "T", "--repeat", "1",
             "--block-seconds", "0.01")
     assert "mgu" in p.stdout, p.stdout
