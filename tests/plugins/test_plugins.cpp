@@ -23,7 +23,7 @@ namespace {
 const std::string kExample = CELLZOO_EXAMPLE_PLUGIN;
 
 std::string bad(const std::string& name) {
-  return std::string(CELLZOO_BAD_PLUGINS) + "/bad-" + name + ".so";
+  return std::string(CELLZOO_TEST_PLUGINS) + "/bad-" + name + ".so";
 }
 
 std::string error_of(const std::string& path) {
@@ -160,7 +160,7 @@ TEST_CASE("bad plugins are refused with one error naming the file", "[plugins]")
 
   CHECK_THAT(error_of("/nonexistent/libnothing.so"),
              Catch::Contains("plugin '/nonexistent/libnothing.so' does not exist"));
-  CHECK_THAT(error_of(CELLZOO_BAD_PLUGINS), Catch::Contains("is a directory"));
+  CHECK_THAT(error_of(CELLZOO_TEST_PLUGINS), Catch::Contains("is a directory"));
 
   const fs::path dir = fresh_dir("bad");
   std::ofstream(dir / "text.so") << "not a library\n";
@@ -227,4 +227,34 @@ TEST_CASE("CELLZOO_PLUGIN_PATH lists files and directories", "[plugins]") {
   ::unsetenv("CELLZOO_PLUGIN_PATH");
   CHECK_THAT(error,
              Catch::Contains("/nonexistent/x.so' does not exist (from CELLZOO_PLUGIN_PATH)"));
+}
+
+TEST_CASE("the same cell code computes the same bits as a plugin and built in", "[plugins]") {
+  // gru-ra's source compiled into a plugin (fixtures/gru_ra_plugin.cpp): cellzoo::sdk
+  // gives it cellzoo's flags, so float results are bit for bit the built-in's.
+  plugins::load_plugin(std::string(CELLZOO_TEST_PLUGINS) + "/gru-ra-plugin.so");
+  const auto& registry = CellRegistry::instance();
+  const Index I = 5, H = 16;
+  auto builtin = registry.make<float>("gru-ra", I, H);
+  auto plugin = registry.make<float>("gru-ra-plugin", I, H);
+  REQUIRE(plugin->parameter_count() == builtin->parameter_count());
+  Rng rng(7);
+  Vector<float> theta(builtin->parameter_count());
+  builtin->initialize(theta, rng, InitOptions{});
+  const auto seq = SequenceLayout::from_lengths({9, 9, 6, 2});
+  Matrix<float> x(I, seq.columns()), dh(H, seq.columns());
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform(-1, 1));
+  for (Index i = 0; i < dh.size(); ++i) dh.data()[i] = static_cast<float>(rng.uniform(-1, 1));
+  Matrix<float> ha(H, seq.columns()), hb(H, seq.columns()), dxa, dxb;
+  CellState<float> fa, fb;
+  Vector<float> ga(theta.size()), gb(theta.size());
+  builtin->forward(theta, x, seq, nullptr, ha, &fa);
+  plugin->forward(theta, x, seq, nullptr, hb, &fb);
+  builtin->backward(theta, x, seq, dh, ga, &dxa);
+  plugin->backward(theta, x, seq, dh, gb, &dxb);
+  CHECK(ha.cwiseAbs().maxCoeff() > 1e-2f);
+  CHECK(ha == hb);
+  CHECK(fa[0] == fb[0]);
+  CHECK(ga == gb);
+  CHECK(dxa == dxb);
 }
