@@ -16,7 +16,7 @@ int cmd_gradcheck(const std::vector<std::string>& args) {
   options.add_options()("cell,c", po::value(&names)->composing(),
                         "cell to check (repeatable); see 'cellzoo cells'")(
       "all,a", "check every registered cell (the default when no --cell is given)")(
-      "tolerance", po::value(&tolerance)->default_value(1e-6),
+      "tolerance", po::value(&tolerance)->default_value(1e-6, "1e-06"),
       "fail when a tensor's relative error exceeds this")(
       "seed", po::value(&seed)->default_value(1), "seed of the random problems");
   add_plugin_option(options, plugin_paths);

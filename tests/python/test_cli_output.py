@@ -21,6 +21,14 @@ def main():
     square = run("cells", "--input", "64", "--hidden", "64").stdout
     assert not re.search(r"\d\*", square) and "counted with I = H" not in square, square
 
+    # --help defaults in the shortest form too (gradcheck's tolerance was 9.9999999999999995e-07).
+    noise = re.compile(r"\d\.\d*(0{8,}|9{8,})\d")
+    for command in ("train", "sweep", "report", "bench", "slurm", "merge", "eval", "cells",
+                    "gradcheck", "mutate", "top"):
+        text = run(command, "--help").stdout
+        assert not noise.search(text), (command, noise.search(text))
+    assert "(=1e-06)" in run("gradcheck", "--help").stdout
+
     version = run("--version").stdout
     for field in ("commit:", "compiler:", "compile flags:", "instruction sets:", "Eigen:",
                   "host CPU:", "OS:", "C library:", "numerical path:"):
@@ -41,7 +49,6 @@ def main():
         for setting in ('"top_fraction": 0.1,', '"alpha": 0.05,', '"power": 0.8,'):
             assert setting in p.stdout, (setting, p.stdout[:600])
         # 17 significant digits where fewer read back the same: 0.10000000000000001.
-        noise = re.compile(r"\d\.\d*(0{8,}|9{8,})\d")
         assert not noise.search(p.stdout), noise.search(p.stdout)
         p = run("report", out, "--format", "csv", "--bootstrap", "0")
         assert not noise.search(p.stdout), noise.search(p.stdout)

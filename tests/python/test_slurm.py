@@ -146,6 +146,19 @@ def exercise(cluster_dir, work, env):
     reused = (reused.decode() if isinstance(reused, bytes) else str(reused)).splitlines()
     assert len(reused) == 3 and all(r.startswith(f"{old}: 1 runs") for r in reused), reused
 
+    # Every shard's SLURM context survives the merge (/provenance: one session per shard).
+    with h5py.File(merged, "r") as f:
+        sessions = [{k: (v.decode() if isinstance(v, bytes) else str(v))
+                     for k, v in f["provenance"][name].attrs.items()}
+                    for name in sorted(f["provenance"], key=int)]
+    shard_sessions = [s for s in sessions if s.get("role") == "sweep"]
+    assert sorted(s.get("slurm_array_task_id") for s in shard_sessions) == ["0", "1", "2"], \
+        sessions
+    assert all(s.get("slurm_array_job_id") == array_job and s.get("host") and
+               s.get("finished_utc") for s in shard_sessions), shard_sessions
+    assert any(s.get("role") == "merge" and s.get("slurm_job_id") == merge_job
+               for s in sessions), sessions
+
     # Planning the same sweep again would only fail in the merge job hours later: refused.
     again = run("slurm", spec, "--shards", "3", "--out-dir", job_dir + "-again", "--out", merged,
                 check=False, cwd=work, env=env)
