@@ -18,11 +18,14 @@
 namespace cellzoo::cells {
 
 struct BenchSize {
-  std::string name;  // "T", "S", "M", "L"
+  std::string name;  // "T", "S", "M", "L", "G"
   Index input, hidden, batch, length;
 };
 
-// T (8, 32, 16, 200), S (32, 128, 32, 100), M (128, 256, 32, 100), L (256, 512, 64, 50).
+// T (8, 32, 16, 200), S (32, 128, 32, 100), M (128, 256, 32, 100), L (256, 512, 64, 50),
+// and G (88, 100, 1, 60): Greff et al.'s JSB regime (88 keys, 100 blocks, one sequence
+// per update, a typical chorale's length), where per-step overheads and the optimiser's
+// pass over all parameters after every sequence weigh most.
 const std::vector<BenchSize>& bench_sizes();
 // Throws cellzoo::Error listing the valid names when `name` is unknown.
 const BenchSize& find_bench_size(std::string_view name);
@@ -52,9 +55,13 @@ class TrainStepBench {
 };
 
 // Warms fn up, then times `blocks` blocks of repeated calls, each lasting at least
-// `min_block_seconds`; returns the median seconds per call.
+// `min_block_seconds`; returns the median (wall) seconds per call, and with `cpu` also the
+// median CPU seconds of the calling thread per call (on a shared machine, the time the
+// work itself took).
 double median_seconds_per_call(const std::function<void()>& fn, int blocks,
-                               double min_block_seconds);
+                               double min_block_seconds, double* cpu = nullptr);
+// CPU seconds used by the calling thread so far.
+double thread_cpu_seconds();
 
 struct GemmShape {
   std::string label;  // e.g. "4HxH*HxB"

@@ -59,9 +59,9 @@ void Cell<S>::check_sequence(const char* call, const SequenceLayout& seq) const 
 }
 
 template <typename S>
-void Cell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                      const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
-  const char* call = "forward";
+void Cell<S>::check_forward(const char* call, const ConstVectorRef<S>& theta,
+                            const ConstMatrixRef<S>& x, const SequenceLayout& seq,
+                            const CellState<S>* initial, const MatrixRef<S>& h_out) const {
   check_sequence(call, seq);
   const Index I = input_size_, H = hidden_size_, B = seq.batch(), C = seq.columns();
   if (theta.size() != parameter_count())
@@ -79,10 +79,30 @@ void Cell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const Sequen
         shape_error(call, "initial state " + std::to_string(k), s.rows(), s.cols(), H, B, "H x B");
     }
   }
+}
+
+template <typename S>
+void Cell<S>::forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                      const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+  check_forward("forward", theta, x, seq, initial, h_out);
   forward_done_ = false;  // a failed forward leaves nothing for backward
   do_forward(theta, x, seq, initial, h_out, final);
   forward_lengths_.assign(seq.lengths().begin(), seq.lengths().end());
   forward_done_ = true;
+}
+
+template <typename S>
+void Cell<S>::infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                    const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+  check_forward("infer", theta, x, seq, initial, h_out);
+  forward_done_ = false;  // infer() may reuse the workspace: no backward() after it
+  do_infer(theta, x, seq, initial, h_out, final);
+}
+
+template <typename S>
+void Cell<S>::do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                       const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+  do_forward(theta, x, seq, initial, h_out, final);
 }
 
 template <typename S>

@@ -18,8 +18,9 @@
 // argument, what it is and what it should be) and then call the implementation's
 // do_forward() / do_backward(), which may take the shapes as given. A cell implements
 // those two, its constructor (the parameter layout) and, if it has more than one state or
-// a forget gate, state_count() and forget_bias_range(). tests/contract checks every
-// registered cell against this whole contract.
+// a forget gate, state_count() and forget_bias_range(); optionally do_infer(), the
+// forward-only pass of infer(). tests/contract checks every registered cell against this
+// whole contract.
 //
 // Implementations follow the cuDNN-style restructuring: one GEMM for the input
 // projections of all steps, per step only the recurrent GEMM and one fused pass over the
@@ -79,6 +80,12 @@ class Cell {
   // after each sequence's last step into `final`. Throws cellzoo::Error on a bad shape.
   void forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final);
+  // Forward-only pass, for evaluation: the same h_out and final state as forward(), bit
+  // for bit, without keeping what backward() needs (a kernel overrides do_infer() to skip
+  // its backward workspace; the default runs do_forward()). backward() is refused until
+  // the next forward(). Throws cellzoo::Error on a bad shape, as forward().
+  void infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+             const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final);
   // Gradients of the batch of the preceding forward() (same theta, x and layout). Throws
   // cellzoo::Error on a bad shape or without a matching forward().
   void backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
@@ -91,6 +98,8 @@ class Cell {
                           const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) = 0;
   virtual void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                            ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) = 0;
+  virtual void do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                        const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final);
 
   // Views of one named tensor inside theta / dtheta (offsets are fixed at construction).
   static Eigen::Map<const Matrix<S>> param(const ConstVectorRef<S>& theta, const ParamTensor& t) {
@@ -111,6 +120,10 @@ class Cell {
                                 const char* unit) const;
   [[noreturn]] void fail(const char* call, const std::string& problem) const;
   void check_sequence(const char* call, const SequenceLayout& seq) const;
+  // The checks of forward() and infer().
+  void check_forward(const char* call, const ConstVectorRef<S>& theta, const ConstMatrixRef<S>& x,
+                     const SequenceLayout& seq, const CellState<S>* initial,
+                     const MatrixRef<S>& h_out) const;
 
   std::string name_;
   Index input_size_;

@@ -92,6 +92,61 @@ void GruCell<S>::do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const 
 }
 
 template <typename S>
+void GruCell<S>::do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                          const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+  // do_forward()'s operations on the same values (so its results, bit for bit), with
+  // every written buffer at do_forward()'s alignment (state_history.hpp).
+  const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+  const bool tanh_h = options_.update_recurrence == UpdateRecurrence::tanh_h;
+  const auto b = param(theta, b_);
+  reset_state(initial, 1, H, B, scratch_);
+  for (auto& w : h_win_) size_window_scratch(w, H, B);
+  if (tanh_h) size_window_scratch(th_win_, H, B);
+  size_window_scratch(rh_win_, H, B);
+  packed_r_.pack(param(theta, R_), B);
+  if (tanh_h) packed_z_.pack(param(theta, Rz_), B);
+  packed_h_.pack(param(theta, Rh_), B);
+
+  gates_.resize(3 * H, T * B);
+  gates_.middleRows(weighted_first_, weighted_rows_).noalias() = param(theta, W_) * x;
+  if (options_.reset_input == ResetInput::raw) gates_.topRows(H) = x;
+  if (options_.candidate_input == CandidateInput::tanh) gates_.bottomRows(H) = x.array().tanh();
+  gates_.colwise() += b.col(0);
+  // h_{t-1} sits where do_forward() has it (hs_ column t*B), h_t where it puts it (column
+  // (t+1)*B), in two alternating windows; the initial state is h_{-1}. scratch_[0] then
+  // collects the h of every sequence that has ended (its final state).
+  aligned_window(h_win_[1], 0, B) = scratch_[0];
+  for (Index t = 0; t < T; ++t) {
+    const Index n = seq.active(t);
+    auto g = gates_.middleCols(t * B, n);
+    const auto h_prev = aligned_window(h_win_[(t + 1) % 2], t * B, n);
+    packed_r_.multiply_add(h_prev, g.topRows(recurrent_rows_));
+    if (tanh_h) {
+      auto th = aligned_window(th_win_, t * B, n);
+      th = h_prev.array().tanh();
+      packed_z_.multiply_add(th, g.middleRows(H, H));
+    }
+    g.topRows(2 * H) = g.topRows(2 * H).array().logistic();
+    auto rh = aligned_window(rh_win_, t * B, n);
+    rh = g.topRows(H).array() * h_prev.array();
+    auto cand = g.bottomRows(H);
+    packed_h_.multiply_add(rh, cand);
+    cand = cand.array().tanh();
+    const auto z = g.middleRows(H, H).array();
+    auto h = aligned_window(h_win_[t % 2], (t + 1) * B, n);
+    if (options_.update_keeps_old)
+      h = z * h_prev.array() + (S(1) - z) * cand.array();
+    else
+      h = z * cand.array() + (S(1) - z) * h_prev.array();
+    h_out.middleCols(t * B, n) = h;
+    if (n < B) h_out.middleCols(t * B + n, B - n).setZero();
+    const Index n_next = t + 1 < T ? seq.active(t + 1) : 0;
+    for (Index j = n_next; j < n; ++j) scratch_[0].col(j) = h.col(j);  // ended at step t
+  }
+  if (final) *final = scratch_;
+}
+
+template <typename S>
 void GruCell<S>::do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
                              const SequenceLayout& seq, ConstMatrixRef<S> dh_out,
                              VectorRef<S> dtheta, Matrix<S>* dx) {

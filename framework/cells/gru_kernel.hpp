@@ -50,6 +50,10 @@ class GruCell final : public Cell<S> {
                   const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
   void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                    ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override;
+  // Forward-only: h, tanh(h) and r * h of one step in B-column windows (state_history.hpp)
+  // instead of histories over all steps.
+  void do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
 
  private:
   using Cell<S>::layout_;
@@ -63,6 +67,7 @@ class GruCell final : public Cell<S> {
   PackedLhs<S> packed_r_, packed_z_, packed_h_;  // R, R_z, R_h (transposed in backward)
   CellState<S> scratch_;
   Matrix<S> hs_, gates_, th_, rh_, dgates_, dh_, drh_, dth_;
+  Matrix<S> h_win_[2], th_win_, rh_win_;  // infer(): this step's and the previous h, ...
 };
 
 extern template class GruCell<float>;

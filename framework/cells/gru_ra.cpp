@@ -78,6 +78,50 @@ class GruResetAfterCell final : public Cell<S> {
     gather_final(hs_, seq, final);
   }
 
+  // Forward-only: do_forward()'s operations on the same values (its results, bit for
+  // bit), with h and R_n h + b_hn of one step in B-column windows at do_forward()'s
+  // alignment (state_history.hpp) instead of histories over all steps.
+  void do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
+    const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+    const auto W = param(theta, W_);
+    const auto R = param(theta, R_);
+    const auto b = param(theta, b_);
+    const auto b_hn = param(theta, b_hn_);
+    reset_state(initial, 1, H, B, scratch_);
+    for (auto& w : h_win_) size_window_scratch(w, H, B);
+    size_window_scratch(un_win_, H, B);
+    gates_.resize(3 * H, T * B);
+    gates_.colwise() = b.col(0);
+    gates_.noalias() += W * x;
+    packed_rz_.pack(R.topRows(2 * H), B);
+    packed_n_.pack(R.bottomRows(H), B);
+    // h_{t-1} where do_forward() has it (hs_ column t*B), h_t where it puts it; scratch_[0]
+    // then collects the h of every sequence that has ended (its final state).
+    aligned_window(h_win_[1], 0, B) = scratch_[0];
+    for (Index t = 0; t < T; ++t) {
+      const Index n = seq.active(t);
+      auto g = gates_.middleCols(t * B, n);
+      const auto h_prev = aligned_window(h_win_[(t + 1) % 2], t * B, n);
+      auto rz = g.topRows(2 * H);
+      packed_rz_.multiply_add(h_prev, rz);
+      rz = rz.array().logistic();
+      auto un = aligned_window(un_win_, t * B, n);
+      un.colwise() = b_hn.col(0);
+      packed_n_.multiply_add(h_prev, un);
+      auto cand = g.bottomRows(H);
+      cand = (cand.array() + g.topRows(H).array() * un.array()).tanh();
+      const auto z = g.middleRows(H, H).array();
+      auto h = aligned_window(h_win_[t % 2], (t + 1) * B, n);
+      h = z * h_prev.array() + (S(1) - z) * cand.array();
+      h_out.middleCols(t * B, n) = h;
+      if (n < B) h_out.middleCols(t * B + n, B - n).setZero();
+      const Index n_next = t + 1 < T ? seq.active(t + 1) : 0;
+      for (Index j = n_next; j < n; ++j) scratch_[0].col(j) = h.col(j);  // ended at step t
+    }
+    if (final) *final = scratch_;
+  }
+
   void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                    ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
@@ -135,6 +179,7 @@ class GruResetAfterCell final : public Cell<S> {
   ParamTensor W_, R_, b_, b_hn_;
   CellState<S> scratch_;
   Matrix<S> hs_, gates_, un_, dgates_, drec_n_, dh_;
+  Matrix<S> h_win_[2], un_win_;        // infer(): this step's and the previous h, R_n h + b_hn
   PackedLhs<S> packed_rz_, packed_n_;  // rows r, z and n of R (transposed in backward)
 };
 

@@ -55,6 +55,7 @@ LstmCell<S>::LstmCell(Index input_size, Index hidden_size, LstmOptions options)
   ones_ = Array::Ones(H);
   f_tmp_.resize(H);
   dc_tmp_.resize(H);
+  hc_tmp_.resize(H + kAlign);
 }
 
 template <typename S>
@@ -244,6 +245,79 @@ void LstmCell<S>::do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
     if (fgr)
       for (Index k = 0; k < gates_; ++k)
         (*final)[static_cast<std::size_t>(k + 2)].col(bb) = acts_.block((k + 1) * H, col, H, 1);
+  }
+}
+
+template <typename S>
+void LstmCell<S>::do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                           const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+  // The same operations on the same values as do_forward(), so the same results bit for
+  // bit: one GEMM of the same shape for the input projections, the same packed product
+  // per step (y_{t-1} read from h_out), the same column pass. Only where values are kept
+  // differs: y goes straight to h_out, c_t to one of two B-column buffers (c_{t-1} is in
+  // the other; a sequence's last c is saved when it ends), h(c_t) to one scratch column,
+  // the gate activations stay in pre_ (full gate recurrence reads the previous step's from
+  // a copy). Eigen peels the unaligned head of a vectorised pass off to scalar code, where
+  // the compiler may fuse a * b + c and its tanh/logistic may differ in the last bit, so
+  // every buffer such a pass writes to starts at the training pass's alignment: pre_ has
+  // acts_'s layout, and the c and h(c_t) columns of step t start where cs_'s and hc_'s
+  // would, modulo kAlign scalars.
+  const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+  const Index GH = blocks_ * H, KH = gates_ * H;
+  const bool fgr = options_.full_gate_recurrence;
+  const auto W = param(theta, W_);
+  const auto b = param(theta, b_);
+  const Peepholes p = peepholes(theta);
+
+  reset_state(initial, state_count(), H, B, scratch_);
+  if (fgr) {
+    gates_prev_.resize(KH, B);
+    for (Index k = 0; k < gates_; ++k)
+      gates_prev_.middleRows(k * H, H) = scratch_[static_cast<std::size_t>(k + 2)];
+  }
+  for (auto& cb : c_steps_) cb.resize(H, B + kAlign);
+  pre_.resize(GH, (T + 1) * B);  // block 0 unused: the columns of step t as in acts_
+  auto pre_all = pre_.rightCols(T * B);
+  pre_all.colwise() = b.col(0);
+  pre_all.noalias() += W * x;
+  const bool tanh_out = options_.output_activation == LstmActivation::tanh;
+  packed_R_.pack(param(theta, R_), B);
+  if (fgr) packed_Rg_.pack(param(theta, R_gates_), B);
+  // scratch_[1] holds c_{-1}, then the c of every sequence that has ended.
+  const S* c_prev = scratch_[1].data();
+  for (Index t = 0; t < T; ++t) {
+    const Index n = seq.active(t);
+    auto a = pre_.middleCols((t + 1) * B, n);
+    if (t == 0)
+      packed_R_.multiply_add(scratch_[0].leftCols(n), a);
+    else
+      packed_R_.multiply_add(h_out.middleCols((t - 1) * B, n), a);
+    if (fgr) packed_Rg_.multiply_add(gates_prev_.leftCols(n), a.bottomRows(KH));
+    S* c_now = c_steps_[t % 2].col(((t + 1) * B) % kAlign).data();  // cs_ column (t+1)*B
+    for (Index j = 0; j < n; ++j)
+      forward_column(a.col(j).data(), c_prev + j * H, c_now + j * H, h_out.col(t * B + j).data(),
+                     tanh_out ? hc_tmp_.data() + (t * B + j) * H % kAlign : nullptr, p);
+    if (fgr) gates_prev_.leftCols(n) = a.bottomRows(KH);
+    if (n < B) h_out.middleCols(t * B + n, B - n).setZero();
+    const Index n_next = t + 1 < T ? seq.active(t + 1) : 0;
+    for (Index j = n_next; j < n; ++j)  // sequences ending at step t
+      scratch_[1].col(j) = Eigen::Map<const Vector<S>>(c_now + j * H, H);
+    c_prev = c_now;
+  }
+
+  if (!final) return;
+  final->resize(static_cast<std::size_t>(state_count()));
+  for (auto& st : *final) st.resize(H, B);
+  for (Index bb = 0; bb < B; ++bb) {
+    const Index L = seq.length(bb);
+    if (L > 0)
+      (*final)[0].col(bb) = h_out.col((L - 1) * B + bb);
+    else
+      (*final)[0].col(bb) = scratch_[0].col(bb);
+    (*final)[1].col(bb) = scratch_[1].col(bb);
+    if (fgr)
+      for (Index k = 0; k < gates_; ++k)
+        (*final)[static_cast<std::size_t>(k + 2)].col(bb) = gates_prev_.block(k * H, bb, H, 1);
   }
 }
 

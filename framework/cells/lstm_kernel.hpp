@@ -67,6 +67,10 @@ class LstmCell final : public Cell<S> {
                   const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
   void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                    ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override;
+  // Forward-only: y straight into h_out, c in two buffers of B columns (this step's and
+  // the previous one's), h(c_t) in one column; no histories of y, c or h(c).
+  void do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
 
  private:
   using Array = Eigen::Array<S, Eigen::Dynamic, 1>;
@@ -97,12 +101,17 @@ class LstmCell final : public Cell<S> {
   ParamTensor W_, R_, b_, p_i_, p_f_, p_o_, R_gates_;
 
   // Constant 1 stands in for an absent gate, so one expression serves every variant.
-  Array ones_, f_tmp_, dc_tmp_;
+  Array ones_, f_tmp_, dc_tmp_, hc_tmp_;
+  // Scalars per maximal alignment (EIGEN_MAX_ALIGN_BYTES is 64 at most): see do_infer().
+  static constexpr Index kAlign = 16;
   CellState<S> scratch_;
   // acts_: G*H x (T+1)*B, block 0 = initial gate activations (full gate recurrence), block
   // t+1 = pre-activations, then activations, of step t. ys_, cs_: H x (T+1)*B histories.
   // hc_ = h(c_t) (H x T*B, kept only when h = tanh). dacts_: G*H x T*B pre-activation grads.
   Matrix<S> acts_, ys_, cs_, hc_, dacts_, dy_, dc_, da_;
+  // infer(): pre-activations of all steps (activations in place), the previous step's
+  // gate activations (full gate recurrence).
+  Matrix<S> pre_, gates_prev_, c_steps_[2];
   // R and R_gates packed for the per-step products (transposed in backward).
   PackedLhs<S> packed_R_, packed_Rg_;
 };

@@ -1,4 +1,6 @@
 // cellzoo: git-style subcommands (see commands.def).
+#include <malloc.h>
+
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -43,7 +45,20 @@ void print_usage(std::ostream& out) {
 
 }  // namespace
 
+// Keeps freed memory in the process instead of returning it to the operating system.
+// Cells size their workspaces by the batch's steps, so at batch 1 (Greff's protocol)
+// every sequence frees and allocates buffers of a few hundred KB; with glibc's defaults
+// each of those is an mmap/munmap (above the 128 KiB threshold) or a trim of the heap's
+// top, and every page is faulted in again: about 40 % of a JSB epoch
+// (docs/performance.md). With these settings the buffers come from the heap and stay
+// mapped; peak memory is unchanged (it is what a run needs at its longest sequence).
+static void keep_freed_memory() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum: larger blocks are still mapped
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+}
+
 int main(int argc, char** argv) {
+  keep_freed_memory();
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     print_usage(std::cout);

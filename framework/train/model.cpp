@@ -143,9 +143,35 @@ template <typename S>
 S Model<S>::forward(ConstVectorRef<S> theta, const Batch& batch, const cells::CellState<S>* initial,
                     cells::CellState<S>* final, BatchStats* stats, Rng* noise_rng, double noise_std,
                     Reduction reduction) {
-  const auto& seq = batch.layout;
-  const Index B = seq.batch(), N = seq.columns(), O = task_.output_size;
   if (theta.size() != size_) throw Error("model forward: wrong parameter vector size");
+  have_gradient_ = false;
+  input_layer(theta, batch, noise_rng, noise_std);
+  h_.resize(hidden_, batch.layout.columns());
+  cell_->forward(theta.segment(0, cell_size_), x_, batch.layout, initial, h_, final);
+  readout(theta, batch.layout.columns());
+  const S objective = losses(batch, stats, reduction, true);
+  have_gradient_ = true;
+  return objective;
+}
+
+template <typename S>
+S Model<S>::evaluate(ConstVectorRef<S> theta, const Batch& batch,
+                     const cells::CellState<S>* initial, cells::CellState<S>* final,
+                     BatchStats* stats, Reduction reduction) {
+  if (theta.size() != size_) throw Error("model evaluate: wrong parameter vector size");
+  have_gradient_ = false;
+  input_layer(theta, batch, nullptr, 0);
+  h_.resize(hidden_, batch.layout.columns());
+  cell_->infer(theta.segment(0, cell_size_), x_, batch.layout, initial, h_, final);
+  readout(theta, batch.layout.columns());
+  return losses(batch, stats, reduction, false);
+}
+
+template <typename S>
+void Model<S>::input_layer(ConstVectorRef<S> theta, const Batch& batch, Rng* noise_rng,
+                           double noise_std) {
+  const auto& seq = batch.layout;
+  const Index B = seq.batch(), N = seq.columns();
 
   // Input layer.
   switch (mode_) {
@@ -187,17 +213,25 @@ S Model<S>::forward(ConstVectorRef<S> theta, const Batch& batch, const cells::Ce
         for (Index i = 0; i < cell_input_; ++i)
           x_(i, t * B + b) += static_cast<S>(noise_std * noise_rng->normal());
   }
+}
 
-  h_.resize(hidden_, N);
-  cell_->forward(theta.segment(0, cell_size_), x_, seq, initial, h_, final);
+template <typename S>
+void Model<S>::readout(ConstVectorRef<S> theta, Index columns) {
+  const Index O = task_.output_size;
   const ConstMatrixMap<S> V(theta.data() + readout_w_, O, hidden_);
   const ConstMatrixMap<S> bias(theta.data() + readout_b_, O, 1);
-  y_.resize(O, N);
+  y_.resize(O, columns);
   y_.noalias() = V * h_;
   y_.colwise() += bias.col(0);
+}
 
-  // Losses, their gradients (scaled later by the normaliser) and the metric counts.
-  dy_.setZero(O, N);
+template <typename S>
+S Model<S>::losses(const Batch& batch, BatchStats* stats, Reduction reduction, bool gradient) {
+  const auto& seq = batch.layout;
+  const Index B = seq.batch(), N = seq.columns(), O = task_.output_size;
+  // Losses, their gradients (scaled later by the normaliser; only with `gradient`) and the
+  // metric counts.
+  if (gradient) dy_.setZero(O, N);
   BatchStats s;
   std::vector<char> seq_scored(static_cast<std::size_t>(B), 0),
       seq_ok(static_cast<std::size_t>(B), 1);
@@ -205,16 +239,15 @@ S Model<S>::forward(ConstVectorRef<S> theta, const Batch& batch, const cells::Ce
     const double w = batch.weight[static_cast<std::size_t>(c)];
     if (w <= 0) continue;
     const auto y = y_.col(c);
-    auto dy = dy_.col(c);
     double loss = 0;
     bool right = false;
     switch (task_.loss) {
       case LossKind::mse: {
         const auto target = batch.target_dense.col(c).template cast<S>();
-        const Vector<S> err = y - target;
-        loss = static_cast<double>(err.squaredNorm()) / static_cast<double>(O);
-        dy = err * static_cast<S>(2.0 * w / static_cast<double>(O));
-        right = static_cast<double>(err.cwiseAbs().maxCoeff()) < task_.mse_tolerance;
+        err_ = y - target;  // a member: no allocation per column
+        loss = static_cast<double>(err_.squaredNorm()) / static_cast<double>(O);
+        if (gradient) dy_.col(c) = err_ * static_cast<S>(2.0 * w / static_cast<double>(O));
+        right = static_cast<double>(err_.cwiseAbs().maxCoeff()) < task_.mse_tolerance;
         break;
       }
       case LossKind::softmax_xent: {
@@ -222,11 +255,14 @@ S Model<S>::forward(ConstVectorRef<S> theta, const Batch& batch, const cells::Ce
         if (target < 0) continue;  // nothing to predict here
         Index arg = 0;
         const S m = y.maxCoeff(&arg);
-        const Vector<S> e = (y.array() - m).exp();
-        const S sum = e.sum();
+        err_ = (y.array() - m).exp().matrix();
+        const S sum = err_.sum();
         loss = static_cast<double>(m + std::log(sum) - y(target));
-        dy = e * static_cast<S>(w / static_cast<double>(sum));
-        dy(target) -= static_cast<S>(w);
+        if (gradient) {
+          auto dy = dy_.col(c);
+          dy = err_ * static_cast<S>(w / static_cast<double>(sum));
+          dy(target) -= static_cast<S>(w);
+        }
         right = arg == target;
         break;
       }
@@ -235,9 +271,13 @@ S Model<S>::forward(ConstVectorRef<S> theta, const Batch& batch, const cells::Ce
         right = true;
         for (Index u = 0; u < O; ++u) {
           const double z = static_cast<double>(y(u)), t = target(u);
-          loss += std::max(z, 0.0) - z * t + std::log1p(std::exp(-std::fabs(z)));
-          const double p = z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
-          dy(u) = static_cast<S>(w * (p - t));
+          // One exp per unit: e = exp(-|z|) is exp(-z) for z >= 0 and exp(z) below.
+          const double e = std::exp(-std::fabs(z));
+          loss += std::max(z, 0.0) - z * t + std::log1p(e);
+          if (gradient) {
+            const double p = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+            dy_(u, c) = static_cast<S>(w * (p - t));
+          }
           right = right && ((z > 0) == (t > 0.5));
         }
         break;
@@ -256,7 +296,7 @@ S Model<S>::forward(ConstVectorRef<S> theta, const Batch& batch, const cells::Ce
     s.sequences_correct += seq_scored[b] && seq_ok[b];
   }
   const double norm = reduction == Reduction::mean ? s.weight_sum : s.sequences;
-  if (norm > 0) dy_ *= static_cast<S>(1.0 / norm);
+  if (gradient && norm > 0) dy_ *= static_cast<S>(1.0 / norm);
   if (stats) stats->add(s);
   return norm > 0 ? static_cast<S>(s.loss_sum / norm) : S(0);
 }
@@ -266,7 +306,8 @@ void Model<S>::backward(ConstVectorRef<S> theta, const Batch& batch, VectorRef<S
   const auto& seq = batch.layout;
   const Index N = seq.columns(), O = task_.output_size;
   if (grad.size() != size_) throw Error("model backward: wrong gradient vector size");
-  if (y_.cols() != N) throw Error("model backward: call forward() on the same batch first");
+  if (!have_gradient_ || y_.cols() != N)
+    throw Error("model backward: call forward() on the same batch first (not evaluate())");
   const ConstMatrixMap<S> V(theta.data() + readout_w_, O, hidden_);
   MatrixMap<S>(grad.data() + readout_w_, O, hidden_).noalias() = dy_ * h_.transpose();
   grad.segment(readout_b_, O) = dy_.rowwise().sum();

@@ -74,11 +74,21 @@ class Model {
   S forward(ConstVectorRef<S> theta, const Batch& batch, const cells::CellState<S>* initial,
             cells::CellState<S>* final, BatchStats* stats, Rng* noise_rng = nullptr,
             double noise_std = 0, Reduction reduction = Reduction::mean);
+  // The same objective and stats as forward() without noise, bit for bit, by the cell's
+  // forward-only pass (Cell::infer) and without the loss gradients: for evaluation.
+  // backward() is refused after it.
+  S evaluate(ConstVectorRef<S> theta, const Batch& batch, const cells::CellState<S>* initial,
+             cells::CellState<S>* final, BatchStats* stats, Reduction reduction = Reduction::mean);
   // Gradient of the objective of the last forward() (same batch) into `grad`.
   void backward(ConstVectorRef<S> theta, const Batch& batch, VectorRef<S> grad);
 
  private:
   void add_tensor(std::string name, std::string group, Index rows, Index cols);
+  // The steps of forward(): x_ from the batch, y_ = V h_ + c, then the losses (and, with
+  // `gradient`, dy_).
+  void input_layer(ConstVectorRef<S> theta, const Batch& batch, Rng* noise_rng, double noise_std);
+  void readout(ConstVectorRef<S> theta, Index columns);
+  S losses(const Batch& batch, BatchStats* stats, Reduction reduction, bool gradient);
 
   datasets::TaskInfo task_;
   InputMode mode_;
@@ -89,6 +99,8 @@ class Model {
   Index cell_size_ = 0, readout_w_ = 0, readout_b_ = 0, embed_w_ = -1, embed_b_ = -1;
   // Workspace of the last forward().
   Matrix<S> x_, h_, y_, dy_, dx_;
+  Vector<S> err_;               // one column's error or softmax terms
+  bool have_gradient_ = false;  // the last pass was forward(): backward() may follow
 };
 
 extern template class Model<float>;

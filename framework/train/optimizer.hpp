@@ -23,6 +23,9 @@ class Optimizer {
 // The optimiser chosen by `config.optimizer` for a parameter vector of `size` entries.
 std::unique_ptr<Optimizer> make_optimizer(const TrainConfig& config, Index size);
 
+// True when no entry of g is inf or NaN (one pass).
+bool all_finite(ConstVectorRef<float> g);
+
 // Rescales g to L2 norm `max_norm` if it is larger (max_norm 0 = off). Returns the norm
 // before clipping (non-finite if g holds NaN or inf; g is then left alone).
 double clip_global_norm(VectorRef<float> g, double max_norm);

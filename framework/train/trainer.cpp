@@ -73,7 +73,7 @@ class Evaluator {
       cells::CellState<float> state, next;
       for (Index k = 0; k < batcher.windows(); ++k) {
         const Batch b = batcher.window(k);
-        model.forward(theta, b, k ? &state : nullptr, &next, &e.stats);
+        model.evaluate(theta, b, k ? &state : nullptr, &next, &e.stats);
         std::swap(state, next);
       }
     } else {
@@ -84,7 +84,7 @@ class Evaluator {
         for (const auto& members : plan_batches(seqs, kEvalBatch, nullptr))
           batches->push_back(make_batch(seqs, members, data_.info));
       }
-      for (const auto& b : *batches) model.forward(theta, b, nullptr, nullptr, &e.stats);
+      for (const auto& b : *batches) model.evaluate(theta, b, nullptr, nullptr, &e.stats);
     }
     e.loss = e.stats.weight_sum > 0 ? e.stats.loss_sum / e.stats.weight_sum : kNaN;
     e.metric = metric_value(data_.info.metric, e.stats);
@@ -178,8 +178,10 @@ class Trainer {
       throw Stop{"diverged", "non-finite training loss in epoch " + std::to_string(epoch) +
                                  " (batch " + std::to_string(index + 1) + ")"};
     model_.backward(theta_, b, grad_);
-    const double norm = clip_global_norm(grad_, hyper_.clip);
-    if (!std::isfinite(norm))
+    // Without clipping only finiteness matters: one pass instead of a norm in double.
+    const bool finite =
+        hyper_.clip > 0 ? std::isfinite(clip_global_norm(grad_, hyper_.clip)) : all_finite(grad_);
+    if (!finite)
       throw Stop{"diverged", "non-finite gradient in epoch " + std::to_string(epoch) + " (batch " +
                                  std::to_string(index + 1) + ")"};
     optimizer_->step(theta_, grad_, lr);

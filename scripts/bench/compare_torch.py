@@ -18,6 +18,15 @@ repetitions. Phases:
      two PyTorch workers, total sequences/s;
   4. cellzoo-only extras relative to lstm-np: lstm (peepholes), lstm-fgr, lang:lstm.
 `--sweep` adds a small real `cellzoo sweep` at --jobs 1 and --jobs 2 (wall-time ratio).
+`--epoch JSB.json` adds whole epochs of Greff et al.'s JSB protocol (one update per
+sequence, hidden 100, full BPTT, SGD with Nesterov momentum, validation and test after
+every epoch): `cellzoo bench --epoch` (lstm-np and lstm) against the same loop in PyTorch
+(nn.LSTM + nn.Linear + summed BCE-with-logits per sequence; evaluation under no_grad, one
+sequence at a time), alternating, with each side's evaluation share of the epoch.
+
+Size G (I 88, H 100, B 1, T 60) is that regime's training step. The comparison refuses to
+run when PyTorch's BLAS is not an optimised one (Debian's reference libblas makes PyTorch
+10-40x slower and every ratio meaningless); install libopenblas0-pthread.
 
 Run with Debian's Python (it has torch):
   /usr/bin/python3 scripts/bench/compare_torch.py --cellzoo build/framework/cellzoo
@@ -38,10 +47,14 @@ SIZES = {  # name: (input, hidden, batch, length), as `cellzoo bench`
     "S": (32, 128, 32, 100),
     "M": (128, 256, 32, 100),
     "L": (256, 512, 64, 50),
+    "G": (88, 100, 1, 60),  # Greff's JSB regime: one sequence per update
 }
 PAIRS = {"rnn": "RNN", "lstm-np": "LSTM", "gru-ra": "GRU"}  # cellzoo cell: torch module
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
-AIM_RATIO = {"T": 5.0, "S": 1.8, "M": 1.3, "L": 1.1}  # cellzoo / torch, one thread
+AIM_RATIO = {"T": 5.0, "S": 1.8, "M": 1.3, "L": 1.1, "G": 8.0}  # cellzoo / torch, one thread
+AIM_EPOCH = 8.0  # Greff's JSB epoch: cellzoo at least 8x PyTorch's loop
+EPOCH_CELLS = {"lstm-np": "LSTM", "lstm": "LSTM"}  # nn.LSTM has no peepholes
+OPTIMISED_BLAS = ("openblas", "mkl", "blis", "flexiblas", "atlas")
 AIM_PEAK = {"M": 0.85, "L": 0.85}  # fraction of the measured SGEMM peak
 EXTRAS = {"lstm": 1.3, "lstm-fgr": 1.3, "lang:lstm": 1.5}  # aim: at most Nx slower than lstm-np
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -59,7 +72,8 @@ def step_flops(gates, i, h, b, t):
 
 
 def median_seconds_per_call(fn, blocks, block_seconds):
-    """Same method as cellzoo's bench: warm up, then the median of timed blocks."""
+    """Same method as cellzoo's bench: warm up, then the median of timed blocks. Returns
+    (wall, thread CPU) seconds per call."""
     fn()
     warm, start = 0, time.perf_counter()
     while True:
@@ -68,13 +82,88 @@ def median_seconds_per_call(fn, blocks, block_seconds):
         if time.perf_counter() - start >= 0.25 * block_seconds:
             break
     calls = max(1, int(-(-block_seconds // ((time.perf_counter() - start) / warm))))
-    per_call = []
+    per_call, cpu_per_call = [], []
     for _ in range(max(1, blocks)):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.thread_time()
         for _ in range(calls):
             fn()
         per_call.append((time.perf_counter() - start) / calls)
-    return statistics.median(per_call)
+        cpu_per_call.append((time.thread_time() - cpu_start) / calls)
+    return statistics.median(per_call), statistics.median(cpu_per_call)
+
+
+def optimised_blas(libraries):
+    """The optimised BLAS among the shared libraries a process has mapped (paths), or None
+    when it only has the reference BLAS (Debian's libblas3: .../blas/libblas.so.3)."""
+    for path in libraries:
+        name = path.lower()
+        if any(tag in name for tag in OPTIMISED_BLAS):
+            return path
+    return None
+
+
+def mapped_libraries():
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if ".so" in line}
+    except OSError:
+        return []
+    return sorted(p for p in paths if "blas" in p.lower() or "lapack" in p.lower())
+
+
+def read_piano_rolls(path, torch):
+    """Boulanger-Lewandowski's JSON piano rolls as cellzoo's music task reads them: a
+    piece of L steps gives inputs steps 0..L-2 and targets 1..L-1 (88 keys, MIDI 21..108)."""
+    with open(path) as f:
+        data = json.load(f)
+    splits = {}
+    for split in ("train", "valid", "test"):
+        pieces = []
+        for piece in data[split]:
+            if len(piece) < 2:
+                continue
+            roll = torch.zeros(len(piece), 1, 88)
+            for t, notes in enumerate(piece):
+                for note in notes:
+                    roll[t, 0, note - 21] = 1
+            pieces.append((roll[:-1].contiguous(), roll[1:].contiguous()))
+        splits[split] = pieces
+    return splits
+
+
+def torch_greff_epochs(req, torch):
+    """Greff's protocol in PyTorch: returns per epoch (wall, CPU, evaluation CPU) seconds."""
+    import random
+
+    data = read_piano_rolls(req["data"], torch)
+    torch.manual_seed(1)
+    cell = torch.nn.LSTM(88, req["hidden"])
+    readout = torch.nn.Linear(req["hidden"], 88)
+    params = list(cell.parameters()) + list(readout.parameters())
+    opt = torch.optim.SGD(params, lr=req["lr"], momentum=req["momentum"], nesterov=True)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    order = list(range(len(data["train"])))
+    rng = random.Random(1)
+    epochs = []
+    for _ in range(req["epochs"]):
+        rng.shuffle(order)
+        start, cpu_start = time.perf_counter(), time.process_time()
+        for k in order:
+            x, y = data["train"][k]
+            opt.zero_grad(set_to_none=True)
+            out, _ = cell(x)
+            loss = bce(readout(out), y, reduction="sum")  # summed over steps and keys
+            loss.backward()
+            opt.step()
+        cpu_mid = time.process_time()
+        with torch.no_grad():
+            for split in ("valid", "test"):
+                for x, y in data[split]:
+                    out, _ = cell(x)
+                    bce(readout(out), y, reduction="sum")
+        cpu_end = time.process_time()
+        epochs.append((time.perf_counter() - start, cpu_end - cpu_start, cpu_end - cpu_mid))
+    return epochs
 
 
 def torch_worker():
@@ -95,10 +184,15 @@ def torch_worker():
         ]
     except ImportError:
         pass
-    hello = {"torch": torch.__version__, "threads": torch.get_num_threads(), "pools": pools}
+    torch.ones(64, 64) @ torch.ones(64, 64)  # loads the BLAS
+    hello = {"torch": torch.__version__, "threads": torch.get_num_threads(), "pools": pools,
+             "blas_libraries": mapped_libraries()}
     print(json.dumps(hello), flush=True)
     for line in sys.stdin:
         req = json.loads(line)
+        if req.get("greff"):
+            print(json.dumps({"epochs": torch_greff_epochs(req, torch)}), flush=True)
+            continue
         i, h, b, t = req["input"], req["hidden"], req["batch"], req["length"]
         torch.manual_seed(1)
         if req["module"] == "RNN":
@@ -118,8 +212,8 @@ def torch_worker():
             loss.backward()
             opt.step()
 
-        seconds = median_seconds_per_call(step, req["blocks"], req["block_seconds"])
-        print(json.dumps({"seconds": seconds}), flush=True)
+        seconds, cpu = median_seconds_per_call(step, req["blocks"], req["block_seconds"])
+        print(json.dumps({"seconds": seconds, "cpu_seconds": cpu}), flush=True)
 
 
 class TorchWorker:
@@ -145,8 +239,16 @@ class TorchWorker:
         self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
 
-    def receive(self):
-        return self._read()["seconds"]
+    def receive(self, clock="wall"):
+        rep = self._read()
+        return rep["cpu_seconds"] if clock == "cpu" else rep["seconds"]
+
+    def greff(self, data, hidden, epochs, lr, momentum):
+        req = {"greff": True, "data": data, "hidden": hidden, "epochs": epochs, "lr": lr,
+               "momentum": momentum}
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        return self._read()["epochs"]
 
     def close(self):
         self.proc.stdin.close()
@@ -171,10 +273,11 @@ def parse_bench(out):
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def run_cellzoo(exe, cell, size, blocks, block_seconds):
+def run_cellzoo(exe, cell, size, blocks, block_seconds, clock="wall"):
     out = subprocess.run(cellzoo_cmd(exe, cell, size, blocks, block_seconds), check=True,
                          capture_output=True, text=True).stdout
-    return parse_bench(out)[0]["seconds_per_step"]
+    rec = parse_bench(out)[0]
+    return rec["cpu_seconds_per_step"] if clock == "cpu" else rec["seconds_per_step"]
 
 
 def run_cellzoo_pair(exe, cell, size, blocks, block_seconds):
@@ -188,6 +291,15 @@ def run_cellzoo_pair(exe, cell, size, blocks, block_seconds):
             raise RuntimeError(f"{' '.join(cmd)} failed with exit code {p.returncode}")
         secs.append(parse_bench(out)[0]["seconds_per_step"])
     return secs
+
+
+def run_cellzoo_epochs(exe, cell, data, epochs, sets):
+    cmd = [exe, "bench", "--json", "--epoch", data, "--cell", cell, "--epochs", str(epochs),
+           "--repeat", "1"]
+    for kv in sets:
+        cmd += ["--set", kv]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return parse_bench(out)[0]
 
 
 def load_average():
@@ -259,15 +371,31 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--cellzoo", default=default_exe(), help="the cellzoo executable")
-    ap.add_argument("--sizes", default="T,S,M,L", help="comma-separated sizes (T,S,M,L)")
+    ap.add_argument("--sizes", default="T,S,M,L,G", help="comma-separated sizes (T,S,M,L,G)")
     ap.add_argument("--pairs", default=",".join(PAIRS), help="cellzoo cells of the pairs")
     ap.add_argument("--extras", default=",".join(EXTRAS),
                     help="cellzoo cells compared with lstm-np ('' for none)")
     ap.add_argument("--reps", type=int, default=5, help="alternating repetitions (median)")
     ap.add_argument("--block-seconds", type=float, default=0.3, help="one timed block")
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                    help="one-process and epoch phases: time by the CPU seconds of the "
+                    "measuring thread (default; robust when other jobs share the cores) or "
+                    "by wall time (the two-process phase and --sweep always use wall time)")
     ap.add_argument("--no-parallel", action="store_true", help="skip the two-process phase")
     ap.add_argument("--sweep", action="store_true",
                     help="also time a small `cellzoo sweep` at --jobs 1 and --jobs 2")
+    ap.add_argument("--epoch", metavar="JSB_JSON",
+                    help="also time whole epochs of Greff's JSB protocol on this piano-roll "
+                    "file, cellzoo vs PyTorch (e.g. ../shared/datasets/jsb_chorales/"
+                    "jsb_chorales.json)")
+    ap.add_argument("--epochs", type=int, default=3,
+                    help="epochs per --epoch measurement (the first is a warm-up)")
+    ap.add_argument("--epoch-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="hyperparameter of the --epoch protocol (hidden, lr, momentum; "
+                    "both sides)")
+    ap.add_argument("--allow-reference-blas", action="store_true",
+                    help="compare even when PyTorch has no optimised BLAS (numbers are "
+                    "meaningless; for debugging the script only)")
     ap.add_argument("--quick", action="store_true",
                     help="debugging: 1 repetition of 0.05 s blocks (numbers are noise)")
     ap.add_argument("--json", metavar="FILE", help="also write every result to FILE")
@@ -292,8 +420,23 @@ def main():
     extras = [e for e in args.extras.split(",") if e]
     for s in sizes:
         if s not in SIZES:
-            print(f"error: unknown size '{s}'; use T, S, M, L", file=sys.stderr)
+            print(f"error: unknown size '{s}'; use {', '.join(SIZES)}", file=sys.stderr)
             return 1
+    if args.epoch and not os.path.isfile(args.epoch):
+        print(f"error: --epoch {args.epoch}: no such file; pass JSB's piano-roll JSON, e.g. "
+              "../shared/datasets/jsb_chorales/jsb_chorales.json", file=sys.stderr)
+        return 1
+    if args.epoch and args.epochs < 2:
+        print("error: --epochs must be at least 2 (the first is a warm-up)", file=sys.stderr)
+        return 1
+    epoch_hyper = {"hidden": "100", "lr": "1e-4", "momentum": "0.9"}
+    for kv in args.epoch_set:
+        key, eq, value = kv.partition("=")
+        if not eq or key not in epoch_hyper:
+            print(f"error: --epoch-set {kv!r}: use hidden=N, lr=X or momentum=X",
+                  file=sys.stderr)
+            return 1
+        epoch_hyper[key] = value
     for p in pairs:
         if p not in PAIRS:
             print(f"error: unknown pair '{p}'; use {', '.join(PAIRS)}", file=sys.stderr)
@@ -308,13 +451,23 @@ def main():
           f"{worker.hello['threads']}, pools: " +
           ", ".join(f"{p['internal_api']} {p['version'] or ''} {p['architecture'] or ''} "
                     f"threads={p['num_threads']}" for p in worker.hello["pools"]))
-    if worker.hello["pools"] and not blas:
-        print("WARNING: torch found no optimised BLAS (reference libblas?); its matrix products "
-              "are slow and the ratios below flatter cellzoo. Install OpenBLAS: "
-              "apt-get install libopenblas0-pthread")
+    found = optimised_blas(worker.hello["blas_libraries"] +
+                           [p["internal_api"] for p in blas])
+    print("torch's BLAS libraries: " + (", ".join(worker.hello["blas_libraries"]) or "none"))
+    if not found:
+        msg = ("torch has no optimised BLAS (only the reference libblas?): its matrix products "
+               "run 10-40x slower and any ratio would flatter cellzoo")
+        if not args.allow_reference_blas:
+            worker.close()
+            print(f"error: {msg}. Install OpenBLAS (apt-get install libopenblas0-pthread) and "
+                  "check `python3 -c 'import torch; print(torch.__config__.show())'`",
+                  file=sys.stderr)
+            return 1
+        print(f"WARNING: {msg} (--allow-reference-blas)")
     loads = [load_average()]
     print(f"1-minute load average at start: {loads[0]:.2f}; {args.reps} repetitions, blocks of "
-          f">= {args.block_seconds} s", flush=True)
+          f">= {args.block_seconds} s; one-process and epoch times by {args.clock} clock",
+          flush=True)
 
     one = {(c, s): {"cellzoo": [], "torch": []} for c in pairs for s in sizes}
     extra = {(c, s): [] for c in extras for s in sizes}
@@ -327,14 +480,15 @@ def main():
                 order = ("cellzoo", "torch") if r % 2 == 0 else ("torch", "cellzoo")
                 for side in order:
                     if side == "cellzoo":
-                        sec = run_cellzoo(args.cellzoo, c, s, 1, args.block_seconds)
+                        sec = run_cellzoo(args.cellzoo, c, s, 1, args.block_seconds, args.clock)
                     else:
                         worker.send(PAIRS[c], s, 1, args.block_seconds)
-                        sec = worker.receive()
+                        sec = worker.receive(args.clock)
                     one[(c, s)][side].append(sec)
         for c in extras:
             for s in sizes:
-                extra[(c, s)].append(run_cellzoo(args.cellzoo, c, s, 1, args.block_seconds))
+                extra[(c, s)].append(run_cellzoo(args.cellzoo, c, s, 1, args.block_seconds,
+                                                 args.clock))
         out = subprocess.run(cellzoo_cmd(args.cellzoo, "rnn", sizes, 1, args.block_seconds,
                                          gemm=True), check=True, capture_output=True,
                              text=True).stdout
@@ -344,6 +498,28 @@ def main():
                                 []).append(rec["gflops"])
         loads.append(load_average())
         print(f"  repetition {r + 1}/{args.reps} (one process) done, load {loads[-1]:.2f}",
+              file=sys.stderr, flush=True)
+
+    epoch = {c: {"cellzoo": [], "torch": []} for c in EPOCH_CELLS} if args.epoch else {}
+    sets = [f"{k}={v}" for k, v in epoch_hyper.items()]
+    for r in range(args.reps if args.epoch else 0):
+        for c in EPOCH_CELLS:
+            order = ("cellzoo", "torch") if r % 2 == 0 else ("torch", "cellzoo")
+            for side in order:
+                if side == "cellzoo":
+                    rec = run_cellzoo_epochs(args.cellzoo, c, args.epoch, args.epochs, sets)
+                    total = rec["cpu_seconds_per_epoch" if args.clock == "cpu"
+                                else "seconds_per_epoch"]
+                    epoch[c]["cellzoo"].append((total, rec["eval_share"]))
+                else:
+                    eps = worker.greff(os.path.abspath(args.epoch), int(epoch_hyper["hidden"]),
+                                       args.epochs, float(epoch_hyper["lr"]),
+                                       float(epoch_hyper["momentum"]))[1:]
+                    total = statistics.median(e[1] if args.clock == "cpu" else e[0] for e in eps)
+                    share = statistics.median(e[2] / e[1] for e in eps)
+                    epoch[c]["torch"].append((total, share))
+        loads.append(load_average())
+        print(f"  repetition {r + 1}/{args.reps} (JSB epochs) done, load {loads[-1]:.2f}",
               file=sys.stderr, flush=True)
 
     if not args.no_parallel:
@@ -373,8 +549,10 @@ def main():
 
     # ---------------------------------------------------------------- report
     peak = max((statistics.median(v) for v in gemm.values()), default=float("nan"))
-    results = {"load_average": loads, "gemm_peak_gflops": peak, "pairs": [], "extras": [],
-               "gemm": [], "two_process": [], "sweep": None}
+    results = {"load_average": loads, "clock": args.clock, "gemm_peak_gflops": peak,
+               "pairs": [], "extras": [], "gemm": [], "two_process": [], "sweep": None,
+               "epoch": [],
+               "torch_blas": worker.hello["blas_libraries"]}
     print(f"\nEigen SGEMM, one thread (GFLOP/s, median of {args.reps}); peak = best = {peak:.1f}")
     for (s, label, m, k, n), v in gemm.items():
         print(f"  {s}  {label:<10} {m:>5}x{k:<4}*{k:>4}x{n:<5} {statistics.median(v):7.1f}")
@@ -436,6 +614,23 @@ def main():
                 results["two_process"].append({
                     "cell": c, "size": s, "cellzoo_seq_s": cz2, "torch_seq_s": th2,
                     "cellzoo_scaling": cz2 / cz1, "torch_scaling": th2 / th1})
+
+    if epoch:
+        print(f"\nGreff's JSB protocol, one epoch (hidden {epoch_hyper['hidden']}, batch 1, "
+              f"lr {epoch_hyper['lr']}, momentum {epoch_hyper['momentum']}; seconds per "
+              f"epoch, median of {args.reps}; eval = share of the epoch in validation + test):")
+        print(f"{'cell':<8} {'torch':<5} {'cellzoo s':>10} {'torch s':>9} {'ratio':>6} "
+              f"{'aim':>5} {'':4} {'cz eval':>7} {'torch eval':>10}")
+        for c, module in EPOCH_CELLS.items():
+            cz = statistics.median(v[0] for v in epoch[c]["cellzoo"])
+            th = statistics.median(v[0] for v in epoch[c]["torch"])
+            czs = statistics.median(v[1] for v in epoch[c]["cellzoo"])
+            ths = statistics.median(v[1] for v in epoch[c]["torch"])
+            print(f"{c:<8} {module:<5} {cz:10.4f} {th:9.4f} {th / cz:6.2f} {AIM_EPOCH:5.1f} "
+                  f"{fmt_ok(th / cz, AIM_EPOCH):4} {100 * czs:6.1f}% {100 * ths:9.1f}%")
+            results["epoch"].append({"cell": c, "torch": module, "cellzoo_seconds": cz,
+                                     "torch_seconds": th, "ratio": th / cz,
+                                     "cellzoo_eval_share": czs, "torch_eval_share": ths})
 
     if sweep:
         print(f"\ncellzoo sweep (16 runs, adding T=50, 3 epochs): --jobs 1 {sweep[1]:.2f} s, "

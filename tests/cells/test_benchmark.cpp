@@ -17,7 +17,12 @@ TEST_CASE("benchmark sizes are the documented ones", "[cells][bench]") {
   CHECK(m.hidden == 256);
   CHECK(m.batch == 32);
   CHECK(m.length == 100);
-  CHECK(bench_sizes().size() == 4);
+  CHECK(bench_sizes().size() == 5);
+  const auto& g = find_bench_size("G");  // Greff's JSB regime: one sequence per update
+  CHECK(g.input == 88);
+  CHECK(g.hidden == 100);
+  CHECK(g.batch == 1);
+  CHECK(g.length == 60);
   try {
     find_bench_size("XL");
     FAIL("expected an error");
@@ -25,6 +30,7 @@ TEST_CASE("benchmark sizes are the documented ones", "[cells][bench]") {
     CHECK(std::string(e.what()).find("'XL'") != std::string::npos);
     CHECK(e.hint().find("T (") != std::string::npos);
     CHECK(e.hint().find("L (") != std::string::npos);
+    CHECK(e.hint().find("G (") != std::string::npos);
   }
 }
 

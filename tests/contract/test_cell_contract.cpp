@@ -12,6 +12,8 @@
 //   carried state       two windows, the second started from the first's final state,
 //                       equal one long run; no initial state means zeros
 //   reuse               other batch shapes in between do not change a cell's results
+//   forward-only        infer() gives forward()'s outputs and final states bit for bit,
+//                       allocates nothing when repeated, and refuses a backward() after it
 //   bad shapes          one cellzoo::Error naming the cell and the argument, per mistake
 #include <catch2/catch.hpp>
 
@@ -292,6 +294,73 @@ TEST_CASE("contract: other batch shapes in between change nothing", "[contract]"
       run_cell(*cell, random_inputs(*cell, {9, 9, 8, 8, 2}, 18));
       run_cell(*cell, random_inputs(*cell, {2}, 19), false);
       CHECK(bit_identical(run_cell(*cell, a), first));
+    }
+  }
+}
+
+namespace {
+
+template <typename S>
+void check_infer_matches_forward(const Subject& s, const CellInputs<S>& in, Index I, Index H) {
+  auto cell = s.entry.make<S>(I, H);
+  const Index C = in.seq.columns();
+  Matrix<S> h(H, C), h_inf(H, C);
+  CellState<S> final, final_inf;
+  cell->forward(in.theta, in.x, in.seq, &in.initial, h, &final);
+  // Garbage in h_inf: infer() must write every column, padding included.
+  h_inf.setConstant(S(7));
+  cell->infer(in.theta, in.x, in.seq, &in.initial, h_inf, &final_inf);
+  CHECK(h_inf == h);
+  REQUIRE(final_inf.size() == final.size());
+  for (std::size_t k = 0; k < final.size(); ++k) {
+    INFO("state " << k);
+    CHECK(final_inf[k] == final[k]);
+  }
+  // Without an initial state, and with training passes in between (shared workspaces).
+  Matrix<S> h0(H, C), h0_inf(H, C);
+  cell->forward(in.theta, in.x, in.seq, nullptr, h0, nullptr);
+  cell->infer(in.theta, in.x, in.seq, nullptr, h0_inf, nullptr);
+  CHECK(h0_inf == h0);
+  // A fresh cell whose first pass is infer() (workspaces sized by it alone).
+  auto fresh = s.entry.make<S>(I, H);
+  fresh->infer(in.theta, in.x, in.seq, &in.initial, h_inf, nullptr);
+  CHECK(h_inf == h);
+}
+
+}  // namespace
+
+TEST_CASE("contract: forward-only infer() equals forward()", "[contract][infer]") {
+  for (const auto& s : contract_subjects()) {
+    DYNAMIC_SECTION(s.name) {
+      // Sizes where every product is a GEMM (as in training) and H is not a multiple of
+      // the vector width; padded batches and a batch of one.
+      for (const Index H : {Index(8), Index(13)}) {
+        INFO("H = " << H);
+        const Index I = input_size(s.entry, 7, H);
+        auto reference = s.entry.make<double>(I, H);
+        for (const auto& lengths : {std::vector<Index>{9, 9, 6, 1}, std::vector<Index>{11},
+                                    std::vector<Index>{5, 5, 5}}) {
+          const auto in = random_inputs(*reference, lengths, 23);
+          check_infer_matches_forward(s, in, I, H);
+          check_infer_matches_forward(s, to_float(in), I, H);
+        }
+      }
+
+      // backward() after infer() is refused; a repeated infer() allocates nothing.
+      const Index H = 8, I = input_size(s.entry, 5, H);
+      auto cell = s.entry.make<float>(I, H);
+      auto reference = s.entry.make<double>(I, H);
+      const auto in = to_float(random_inputs(*reference, {30, 30, 28, 1}, 9));
+      CellOutputs<float> out = run_cell(*cell, in);
+      cell->infer(in.theta, in.x, in.seq, &in.initial, out.h, &out.final);
+      CHECK_THROWS_AS(cell->backward(in.theta, in.x, in.seq, in.dh, out.dtheta, &out.dx), Error);
+      long allocations = 0;
+      {
+        const AllocationCounter counter;
+        cell->infer(in.theta, in.x, in.seq, &in.initial, out.h, &out.final);
+        allocations = counter.count();
+      }
+      CHECK(allocations == 0);
     }
   }
 }

@@ -32,26 +32,49 @@ def check(cond, what):
         print("FAIL", what)
 
 
+sys.path.insert(0, os.path.join(src, "scripts", "bench"))
+import compare_torch  # noqa: E402
+
+# The BLAS check: Debian's reference BLAS alone is refused, OpenBLAS is found.
+check(compare_torch.optimised_blas(["/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"]) is None,
+      "reference BLAS is not optimised")
+check(compare_torch.optimised_blas(
+    ["/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"]) is not None, "OpenBLAS found")
+
 with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "r.json")
+    # A tiny piano-roll file for the Greff epoch phase (cellzoo bench --epoch and torch).
+    rolls = os.path.join(tmp, "rolls.json")
+    piece = [[60, 64, 67], [62, 65], [], [64, 67, 72], [60], [59, 62, 67]]
+    with open(rolls, "w") as f:
+        json.dump({"train": [piece, piece[:4], piece[1:]], "valid": [piece[:3], piece],
+                   "test": [piece[2:]]}, f)
     proc = subprocess.run(
         [sys.executable, os.path.join(src, "scripts", "bench", "compare_torch.py"), "--cellzoo",
-         exe, "--quick", "--sizes", "T", "--pairs", "rnn", "--extras", "lstm", "--json", out],
+         exe, "--quick", "--sizes", "T,G", "--pairs", "rnn", "--extras", "lstm", "--json", out,
+         "--epoch", rolls, "--epochs", "2", "--epoch-set", "hidden=8"],
         capture_output=True, text=True, timeout=600)
     print(proc.stdout)
     check(proc.returncode == 0, f"compare_torch.py exit code {proc.returncode}: {proc.stderr}")
     if proc.returncode == 0:
         res = json.load(open(out))
         pairs = {(p["cell"], p["size"]): p for p in res["pairs"]}
-        check(set(pairs) == {("rnn", "T"), ("lstm-np", "T")}, f"pairs {sorted(pairs)}")
+        check(set(pairs) == {(c, s) for c in ("rnn", "lstm-np") for s in ("T", "G")},
+              f"pairs {sorted(pairs)}")
         for p in pairs.values():
             check(p["cellzoo_seq_s"] > 0 and p["torch_seq_s"] > 0, f"positive rates {p}")
             check(abs(p["ratio"] - p["cellzoo_seq_s"] / p["torch_seq_s"]) < 1e-9 * p["ratio"],
                   f"ratio is cellzoo / torch {p}")
-        check(len(res["gemm"]) == 2 and res["gemm_peak_gflops"] > 0, f"gemm {res['gemm']}")
-        check([(e["cell"], e["size"]) for e in res["extras"]] == [("lstm", "T")],
+        check(len(res["gemm"]) == 4 and res["gemm_peak_gflops"] > 0, f"gemm {res['gemm']}")
+        check([(e["cell"], e["size"]) for e in res["extras"]] == [("lstm", "T"), ("lstm", "G")],
               f"extras {res['extras']}")
-        check(len(res["two_process"]) == 2, f"two_process {res['two_process']}")
+        check(len(res["two_process"]) == 4, f"two_process {res['two_process']}")
+        epochs = {e["cell"]: e for e in res["epoch"]}
+        check(set(epochs) == {"lstm", "lstm-np"}, f"epoch cells {sorted(epochs)}")
+        for e in epochs.values():
+            check(e["cellzoo_seconds"] > 0 and e["torch_seconds"] > 0, f"epoch times {e}")
+            check(0 < e["cellzoo_eval_share"] < 1 and 0 < e["torch_eval_share"] < 1,
+                  f"evaluation shares {e}")
         check("ratio" in proc.stdout and "torch" in proc.stdout, "table printed")
 
     soak = subprocess.run(
