@@ -42,8 +42,9 @@ foreach(f IN LISTS installed)
   endforeach()
 endforeach()
 
+# Warnings are errors: the example must build cleanly with the flags the SDK hands it.
 set(configure ${CMAKE_COMMAND} -S ${SOURCE}/examples/plugins/mgu -B ${WORK}/build
-    -DCMAKE_PREFIX_PATH=${WORK}/prefix)
+    -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_COMPILE_WARNING_AS_ERROR=ON)
 if(LAUNCHER)
   list(APPEND configure -DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER})
 endif()
