@@ -152,7 +152,10 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
   os << "hyperparameter columns: " << column_names(spec) << "\n";
   std::error_code ec;
   os << "output: " << out
-     << (std::filesystem::exists(out, ec) ? " (exists: a sweep would resume into it)" : "") << "\n";
+     << (store::results_file_present(out)   ? " (exists: a sweep would resume into it)"
+         : std::filesystem::exists(out, ec) ? " (empty: a sweep would start it afresh)"
+                                            : "")
+     << "\n";
   for (const auto& source : reuse) {  // by run_key (a changed .cell text is found when run)
     std::set<std::string> keys;
     for (const auto& row : store::ResultsReader::open(source).runs()) keys.insert(row.run_key);

@@ -38,12 +38,9 @@ class Handle {
   bool valid() const { return id_ >= 0; }
   // Closes now and reports whether HDF5 accepted the close (a failed close of a file
   // means data may not have reached the disk).
-  bool reset() {
-    bool ok = true;
-    if (id_ >= 0 && close_) ok = close_(id_) >= 0;
-    id_ = H5I_INVALID_HID;
-    return ok;
-  }
+  // HDF5's automatic error printing is off during the close (a handle closed while an
+  // exception unwinds, e.g. on a full disk, must not dump HDF5's stack on stderr).
+  bool reset();
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -65,10 +62,31 @@ class QuietErrors {
 };
 
 // The innermost description on HDF5's error stack of this thread (the most specific
-// reason, e.g. "... errno = 17, error message = 'File exists'"), or "" when empty.
+// reason), on one line, or "" when empty. A failed system call is shown as what failed and
+// the system's message ("file write failed: No space left on device"), without the
+// driver's time stamp, buffer addresses and byte counts.
 std::string hdf5_detail();
 
-// Throws cellzoo::Error("<what>: <hdf5 detail>", hint) when id/status is negative.
+// The errno of the failed system call on HDF5's error stack of this thread (the file
+// driver records "errno = N"), or 0 when none is recorded.
+int hdf5_errno();
+
+// A failed HDF5 call; sys_errno() is hdf5_errno() at the time (0 when no system call
+// failed), so callers can tell a full disk or a read-only file from a damaged file.
+class Hdf5Error : public Error {
+ public:
+  Hdf5Error(const std::string& what, std::string hint, int sys_errno)
+      : Error(what, std::move(hint)), sys_errno_(sys_errno) {}
+  int sys_errno() const { return sys_errno_; }
+
+ private:
+  int sys_errno_ = 0;
+};
+
+// The filesystem has no room (ENOSPC, or EDQUOT: the user's quota is used up).
+bool is_no_space(int sys_errno);
+
+// Throws Hdf5Error("<what> (HDF5: <detail>)", hint, hdf5_errno()) when id/status is negative.
 hid_t check(hid_t id, const std::string& what, const std::string& hint = {});
 void check_status(herr_t status, const std::string& what, const std::string& hint = {});
 
@@ -96,6 +114,47 @@ class FileLocked : public Error {
 // file being written, results_file.hpp).
 Handle open_existing(const std::string& path, unsigned flags, const std::string& kind,
                      bool file_locking = true);
+
+// A regular file of 0 bytes: it holds no HDF5 superblock and no data (a process killed
+// as it created the file, or a create that failed on a full disk, leaves one).
+bool is_empty_file(const std::string& path);
+
+// Removes `path` if it is still an empty regular file and no process holds a lock on it
+// (an HDF5 writer locks its file); throws FileLocked when one does. Never touches a file
+// that holds a byte.
+void remove_empty_file(const std::string& path, const std::string& kind);
+
+// The filesystem had no room for a file being written. The message says which file and
+// what is safe in it; the hint says to free space and re-run.
+class NoSpace : public Error {
+ public:
+  using Error::Error;
+};
+
+// Creating a new HDF5 file without ever touching an existing one, and without leaving an
+// empty or half-made file at its path when the process is killed or the disk is full: the
+// file is made under temp_path(path) and moved to `path` by publish() once complete.
+class NewFile {
+ public:
+  // Refuses (Error naming `kind` and `exists_hint`) when `path` exists, except an empty
+  // file (0 bytes), which holds nothing and is replaced. A temporary file left by a
+  // creator that was killed is removed; one that a live creator holds (locked) is refused.
+  NewFile(const std::string& path, const std::string& kind, const std::string& exists_hint);
+  ~NewFile();  // removes the temporary file unless published
+  NewFile(const NewFile&) = delete;
+  NewFile& operator=(const NewFile&) = delete;
+
+  // The open file (a Handle owned by the caller, who must flush it before publish()).
+  Handle take();
+  // Moves the complete file to its path (atomically, never over an existing file).
+  void publish();
+  static std::string temp_path(const std::string& path) { return path + ".creating"; }
+
+ private:
+  std::string path_, temp_, kind_, exists_hint_;
+  Handle file_;
+  bool published_ = false;
+};
 std::string corrupt_message(const std::string& path);
 inline constexpr const char* kCorruptHint =
     "if the file was copied or downloaded, copy it again; otherwise it cannot be repaired by "

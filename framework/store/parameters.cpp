@@ -155,19 +155,11 @@ void save_parameters(const std::string& path, const ParameterInfo& info,
                   "rename it");
 
   QuietErrors quiet;
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec))
-    throw Error("parameter file '" + path + "' already exists; cellzoo never overwrites it",
-                "choose another path, or delete the old file yourself");
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
-  if (id < 0) {
-    const std::string detail = detail::hdf5_detail();
-    throw Error("cannot create parameter file '" + path + "'" +
-                    (detail.empty() ? "" : " (HDF5: " + detail + ")"),
-                "write to an existing directory you may write in");
-  }
+  detail::NewFile created(path, "parameter file",
+                          "choose another path, or delete the old file yourself");
   try {
-    Handle file = detail::file_handle(id);
+    Handle file = created.take();
+    const hid_t id = file.get();
     Handle gcpl = ordered_group_plist();
     Handle root = detail::group_handle(
         check(H5Gcreate2(id, kRoot, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), "creating /parameters"));
@@ -199,13 +191,17 @@ void save_parameters(const std::string& path, const ParameterInfo& info,
         if (t.size() > 0)
           check_status(H5Dwrite(dataset.get(), native_type<S>(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                 row_major.data()),
-                       "writing tensor " + g.group + "/" + t.name, "is the disk full?");
+                       "writing tensor " + g.group + "/" + t.name);
         detail::write_string_attribute(dataset.get(), "kind", kind_name(t.kind));
       }
     }
-    check_status(H5Fflush(id, H5F_SCOPE_GLOBAL), "flushing '" + path + "'", "is the disk full?");
-  } catch (...) {
-    std::filesystem::remove(path, ec);  // ours and incomplete
+    check_status(H5Fflush(id, H5F_SCOPE_GLOBAL), "flushing '" + path + "'");
+    created.publish();
+  } catch (const detail::Hdf5Error& e) {  // `created` removes the incomplete file
+    if (detail::is_no_space(e.sys_errno()))
+      throw detail::NoSpace(
+          "no space left on device while writing parameter file '" + path + "'; nothing was kept",
+          "free space on that filesystem, then save again");
     throw;
   }
 }

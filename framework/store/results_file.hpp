@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <variant>
@@ -158,20 +159,31 @@ struct CandidateRow {
   }
 };
 
+// Whether `path` holds a results file to resume: false when nothing is there, and for an
+// empty (0-byte) file, which holds no runs (a process killed as it created the file, or a
+// full disk, leaves one) and which ResultsWriter::create replaces. Anything else, even a
+// damaged file, counts as present, so that it is refused and never overwritten.
+bool results_file_present(const std::string& path);
+
 class ResultsWriter {
  public:
-  // Creates a new file (H5F_ACC_EXCL): an existing file is never overwritten or touched.
+  // Creates a new file: an existing file is never overwritten or touched (an empty one
+  // holds nothing and is replaced). The file is made as PATH.creating and moved to PATH
+  // once complete, so a kill or a full disk never leaves a half-made file at PATH.
   // Throws cellzoo::Error when the file exists, the directory is missing or unwritable,
-  // or the hyper columns are invalid (empty, duplicate, containing ',' or clashing with
-  // a fixed column).
+  // the disk is full, or the hyper columns are invalid (empty, duplicate, containing ','
+  // or clashing with a fixed column).
   static ResultsWriter create(const std::string& path, const FileMeta& meta,
                               std::vector<HyperColumn> hyper_columns);
 
   // Reopens a file to add the runs still missing. Refuses (leaving the file untouched) a
-  // file that is not a cellzoo results file or whose spec_hash differs. Curve rows at the
-  // end of /curves that belong to no run (a writer killed inside append) are dropped.
+  // file that is not a cellzoo results file, whose spec_hash differs, or, when
+  // `expected_shard` is given, whose shard attribute differs ("" = the whole sweep,
+  // "K/N"). Curve rows at the end of /curves that belong to no run (a writer killed inside
+  // append) are dropped.
   static ResultsWriter open_for_resume(const std::string& path,
-                                       const std::string& expected_spec_hash);
+                                       const std::string& expected_spec_hash,
+                                       const std::optional<std::string>& expected_shard = {});
 
   ResultsWriter(ResultsWriter&&) noexcept;
   ResultsWriter& operator=(ResultsWriter&&) noexcept;
@@ -218,6 +230,9 @@ class ResultsWriter {
   void set_finished();
 
   // Flushes and closes now; throws if HDF5 reports a failure. Later calls are errors.
+  // After a failed write (which threw, saying what is safe) it only releases the file.
+  // Every write that fails (a full disk: detail::NoSpace) marks the writer failed: later
+  // writes are refused, and what the last successful flush wrote stays in the file.
   void close();
 
   const std::string& path() const;

@@ -62,13 +62,51 @@ struct ResultsWriter::State {
   std::map<std::string, CellText> cells;
   detail::SessionWriter session;  // this writer's /provenance session
   bool closed = false;
+  bool failed = false;  // a write failed: nothing more is written, close() only releases
 
   void flush() {
-    check_status(H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL), "flushing '" + path + "'",
-                 "is the disk full?");
+    check_status(H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL), "flushing '" + path + "'");
   }
   void require_open() const {
     if (closed) throw Error("results file '" + path + "' was already closed");
+    if (failed)
+      throw Error("results file '" + path + "' is not written to after a failed write",
+                  "re-run the command: it resumes after the runs safe in the file");
+  }
+  // Closes every HDF5 identifier of the file, ignoring failures (after a failed write the
+  // file's last flush is what stays on disk; a close cannot make it better).
+  void abandon() {
+    closed = true;
+    session.run_ids.reset();
+    session.group.reset();
+    run_type.reset();
+    curve_type.reset();
+    cell_type.reset();
+    candidate_type.reset();
+    f.candidates.reset();
+    f.runs.reset();
+    f.curves.reset();
+    f.cells.reset();
+    f.file.reset();
+  }
+  // Runs `write` (HDF5 writes ending with a flush). A failure marks the writer failed and
+  // becomes one error that says what is safe: every run appended before was flushed.
+  template <typename F>
+  void guarded(const std::string& what, F&& write) {
+    try {
+      write();
+    } catch (const detail::Hdf5Error& e) {
+      failed = true;
+      const std::string safe = std::to_string(keys.size()) +
+                               (keys.size() == 1 ? " run is" : " runs are") + " safe in it";
+      if (detail::is_no_space(e.sys_errno()))
+        throw detail::NoSpace(
+            "no space left on device while writing " + what + " to '" + path + "'; " + safe,
+            "free space on that filesystem, then re-run the same command: it "
+            "keeps the safe runs and continues after them");
+      throw Error(std::string(e.what()) + "; " + safe,
+                  "re-run the same command: it keeps the safe runs and continues after them");
+    }
   }
   // Loads what is in the file so that duplicates can be refused.
   void index_existing() {
@@ -128,22 +166,24 @@ struct ResultsWriter::State {
     for (std::size_t i = 0; i < curves.size(); ++i)
       encode_curve(f.curve_layout, curves[i], curve_data.data() + i * f.curve_layout.size());
     QuietErrors quiet;
-    // Curves first: a kill between the two leaves orphan curve rows (dropped on resume)
-    // rather than a run without its curves.
-    append_rows(f.curves.get(), curve_type.get(), f.n_curves, curve_data, curves.size(),
-                "/curves of '" + path + "'");
-    append_rows(f.runs.get(), run_type.get(), f.n_runs, run_data, runs.size(),
-                "/runs of '" + path + "'");
-    // Then their sessions: a kill before this flush leaves runs no session lists, which
-    // readers attribute to an "unrecorded" session.
-    if (origins.empty()) {
-      std::vector<std::int64_t> run_ids;
-      for (const auto& r : runs) run_ids.push_back(r.run_id);
-      detail::append_session_runs(session, run_ids, path);
-    } else {
-      for (const auto& origin : origins) (void)detail::add_session(f.file.get(), origin, path);
-    }
-    flush();
+    guarded(runs.size() == 1 ? "run " + std::to_string(runs[0].run_id) : "runs", [&] {
+      // Curves first: a kill between the two leaves orphan curve rows (dropped on resume)
+      // rather than a run without its curves.
+      append_rows(f.curves.get(), curve_type.get(), f.n_curves, curve_data, curves.size(),
+                  "/curves of '" + path + "'");
+      append_rows(f.runs.get(), run_type.get(), f.n_runs, run_data, runs.size(),
+                  "/runs of '" + path + "'");
+      // Then their sessions: a kill before this flush leaves runs no session lists, which
+      // readers attribute to an "unrecorded" session.
+      if (origins.empty()) {
+        std::vector<std::int64_t> run_ids;
+        for (const auto& r : runs) run_ids.push_back(r.run_id);
+        detail::append_session_runs(session, run_ids, path);
+      } else {
+        for (const auto& origin : origins) (void)detail::add_session(f.file.get(), origin, path);
+      }
+      flush();
+    });
     keys.insert(batch_keys.begin(), batch_keys.end());
     ids.insert(batch_ids.begin(), batch_ids.end());
   }
@@ -156,7 +196,8 @@ ResultsWriter& ResultsWriter::operator=(ResultsWriter&&) noexcept = default;
 ResultsWriter::~ResultsWriter() {
   if (!state_ || state_->closed) return;
   QuietErrors quiet;
-  H5Fflush(state_->f.file.get(), H5F_SCOPE_GLOBAL);
+  if (!state_->failed) H5Fflush(state_->f.file.get(), H5F_SCOPE_GLOBAL);
+  state_->abandon();
 }
 
 ResultsWriter ResultsWriter::create(const std::string& path, const FileMeta& meta,
@@ -166,33 +207,14 @@ ResultsWriter ResultsWriter::create(const std::string& path, const FileMeta& met
     throw Error("cannot create '" + path + "': FileMeta.spec_hash is empty",
                 "set the hash of the resolved spec (resume and merge compare it)");
   QuietErrors quiet;
-  std::error_code ec;
-  if (fs::exists(path, ec))
-    throw Error(
-        "results file '" + path + "' already exists; cellzoo never overwrites a results file",
-        "resume it with --resume, choose another --out, or delete the old file yourself");
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
-  if (id < 0) {
-    const std::string detail = detail::hdf5_detail();
-    if (fs::exists(path, ec))
-      throw Error(
-          "results file '" + path + "' already exists; cellzoo never overwrites a results file",
-          "resume it with --resume, choose another --out, or delete the old file yourself");
-    const fs::path parent = fs::absolute(fs::path(path), ec).parent_path();
-    std::string why = "cannot create results file '" + path + "'";
-    if (!fs::exists(parent, ec))
-      why += ": directory '" + parent.string() + "' does not exist";
-    else if (!fs::is_directory(parent, ec))
-      why += ": '" + parent.string() + "' is not a directory";
-    if (!detail.empty()) why += " (HDF5: " + detail + ")";
-    throw Error(
-        why,
-        "write to an existing directory you may write in (mkdir -p it), or choose another --out");
-  }
+  detail::NewFile created(path, "results file",
+                          "a sweep resumes its file: re-run the same command; otherwise choose "
+                          "another --out, or delete the old file yourself");
   auto state = std::make_unique<State>();
   state->path = path;
   OpenedFile& f = state->f;
-  f.file = detail::file_handle(id);
+  f.file = created.take();
+  const hid_t id = f.file.get();
   f.meta = meta;
   FileMeta& m = f.meta;
   const BuildInfo& build = build_info();
@@ -239,21 +261,50 @@ ResultsWriter ResultsWriter::create(const std::string& path, const FileMeta& met
     state->curve_type = f.curve_layout.make_type(false);
     state->cell_type = f.cell_layout.make_type(false);
     state->flush();
+    created.publish();
+  } catch (const detail::Hdf5Error& e) {
+    // The file is ours and incomplete: `created` removes it.
+    state->abandon();
+    if (detail::is_no_space(e.sys_errno()))
+      throw detail::NoSpace(
+          "no space left on device to create results file '" + path + "'; nothing was written",
+          "free space on that filesystem, then re-run the same command");
+    throw;
   } catch (...) {
-    // The file is ours and incomplete: do not leave a half-made results file behind.
-    state.reset();
-    fs::remove(path, ec);
+    state->abandon();
     throw;
   }
   return ResultsWriter(std::move(state));
 }
 
+namespace {
+
+std::string shard_name(const std::string& shard) {
+  return shard.empty() ? "the whole sweep (no --shard)" : "shard " + shard;
+}
+
+}  // namespace
+
+bool results_file_present(const std::string& path) {
+  std::error_code ec;
+  return (fs::exists(path, ec) || fs::is_symlink(path, ec)) && !detail::is_empty_file(path);
+}
+
 ResultsWriter ResultsWriter::open_for_resume(const std::string& path,
-                                             const std::string& expected_spec_hash) {
+                                             const std::string& expected_spec_hash,
+                                             const std::optional<std::string>& expected_shard) {
   QuietErrors quiet;
   {
     // Validate read-only first, so that a refused file is never opened for writing.
     OpenedFile probe = open_results(path, H5F_ACC_RDONLY);
+    if (expected_shard && probe.meta.spec_hash == expected_spec_hash &&
+        probe.meta.shard != *expected_shard)
+      throw Error("'" + path + "' holds " + shard_name(probe.meta.shard) +
+                      " of this spec, but this command runs " + shard_name(*expected_shard) +
+                      "; resuming would mix the two in one file",
+                  (probe.meta.shard.empty() ? std::string("drop --shard to resume it")
+                                            : "resume it with --shard " + probe.meta.shard) +
+                      ", or give " + shard_name(*expected_shard) + " its own --out file");
     if (probe.meta.spec_hash != expected_spec_hash)
       throw Error("'" + path + "' was written by another spec (spec_hash " + probe.meta.spec_hash +
                       ", this spec has " + expected_spec_hash + "; command: " +
@@ -283,11 +334,16 @@ ResultsWriter ResultsWriter::open_for_resume(const std::string& path,
       --curves_end;
   }
   if (runs_end < f.n_runs || curves_end < f.n_curves) {
-    shrink_table(f.runs.get(), f.n_runs, runs_end, "/runs of '" + path + "'");
-    shrink_table(f.curves.get(), f.n_curves, curves_end, "/curves of '" + path + "'");
+    state->guarded("the repaired table ends", [&] {
+      shrink_table(f.runs.get(), f.n_runs, runs_end, "/runs of '" + path + "'");
+      shrink_table(f.curves.get(), f.n_curves, curves_end, "/curves of '" + path + "'");
+      state->flush();
+    });
   }
-  state->begin_session("resume");
-  state->flush();
+  state->guarded("the resume's provenance session", [&] {
+    state->begin_session("resume");
+    state->flush();
+  });
   return ResultsWriter(std::move(state));
 }
 
@@ -336,9 +392,11 @@ void ResultsWriter::add_cell(const CellText& cell) {
   std::vector<char> data(s.f.cell_layout.size());
   encode_cell(s.f.cell_layout, cell, data.data());
   QuietErrors quiet;
-  append_rows(s.f.cells.get(), s.cell_type.get(), s.f.n_cells, data, 1,
-              "/cells of '" + s.path + "'");
-  s.flush();
+  s.guarded("the text of cell " + cell.name, [&] {
+    append_rows(s.f.cells.get(), s.cell_type.get(), s.f.n_cells, data, 1,
+                "/cells of '" + s.path + "'");
+    s.flush();
+  });
   s.cells.emplace(cell.name, cell);
 }
 
@@ -354,20 +412,24 @@ void ResultsWriter::add_candidate(const CandidateRow& c) {
   QuietErrors quiet;
   OpenedFile& f = s.f;
   if (!f.candidates.valid()) {
-    f.candidate_layout = default_candidate_layout();
-    f.candidates =
-        create_table(f.file.get(), "candidates", f.candidate_layout.make_type(true).get(),
-                     f.candidate_layout.size(), s.path);
-    f.n_candidates = 0;
-    s.candidate_type = f.candidate_layout.make_type(false);
+    s.guarded("the /candidates table", [&] {
+      f.candidate_layout = default_candidate_layout();
+      f.candidates =
+          create_table(f.file.get(), "candidates", f.candidate_layout.make_type(true).get(),
+                       f.candidate_layout.size(), s.path);
+      f.n_candidates = 0;
+      s.candidate_type = f.candidate_layout.make_type(false);
+    });
   }
   const RowLayout& l = f.candidate_layout;
   check_candidate_row(l, c);
   std::vector<char> data(l.size());
   encode_candidate(l, c, data.data());
-  append_rows(f.candidates.get(), s.candidate_type.get(), f.n_candidates, data, 1,
-              "/candidates of '" + s.path + "'");
-  s.flush();
+  s.guarded("a candidate", [&] {
+    append_rows(f.candidates.get(), s.candidate_type.get(), f.n_candidates, data, 1,
+                "/candidates of '" + s.path + "'");
+    s.flush();
+  });
   s.candidate_keys.insert(key);
 }
 
@@ -387,8 +449,10 @@ void ResultsWriter::record_reuse(const std::string& line) {
   s.require_open();
   QuietErrors quiet;
   s.f.meta.reused_from += (s.f.meta.reused_from.empty() ? "" : "\n") + line;
-  detail::write_string_attribute(s.f.file.get(), "reused_from", s.f.meta.reused_from);
-  s.flush();
+  s.guarded("the reused_from attribute", [&] {
+    detail::write_string_attribute(s.f.file.get(), "reused_from", s.f.meta.reused_from);
+    s.flush();
+  });
 }
 
 void ResultsWriter::set_finished() {
@@ -396,21 +460,28 @@ void ResultsWriter::set_finished() {
   s.require_open();
   QuietErrors quiet;
   s.f.meta.finished_utc = detail::utc_now();
-  detail::write_string_attribute(s.f.file.get(), "finished_utc", s.f.meta.finished_utc);
-  s.flush();
+  s.guarded("the finished_utc attribute", [&] {
+    detail::write_string_attribute(s.f.file.get(), "finished_utc", s.f.meta.finished_utc);
+    s.flush();
+  });
 }
 
 void ResultsWriter::close() {
   State& s = *state_;
-  s.require_open();
+  if (s.closed) throw Error("results file '" + s.path + "' was already closed");
   QuietErrors quiet;
-  if (s.session.group.valid()) {
-    detail::write_string_attribute(s.session.group.get(), "finished_utc", detail::utc_now());
-    s.session.run_ids.reset();
-    s.session.group.reset();
+  if (s.failed) {  // the failure was reported; what its last flush wrote stays
+    s.abandon();
+    return;
   }
-  s.flush();
-  s.closed = true;
+  s.guarded("the file's last changes", [&] {
+    if (s.session.group.valid()) {
+      detail::write_string_attribute(s.session.group.get(), "finished_utc", detail::utc_now());
+      s.session.run_ids.reset();
+      s.session.group.reset();
+    }
+    s.flush();
+  });
   s.run_type.reset();
   s.curve_type.reset();
   s.cell_type.reset();
@@ -419,8 +490,12 @@ void ResultsWriter::close() {
   s.f.runs.reset();
   s.f.curves.reset();
   s.f.cells.reset();
-  if (!s.f.file.reset())
-    throw Error("closing results file '" + s.path + "' failed", "is the disk full?");
+  const bool closed = s.f.file.reset();
+  s.closed = true;
+  if (!closed)
+    throw Error("closing results file '" + s.path + "' failed; " + std::to_string(s.keys.size()) +
+                    " runs are safe in it (each was flushed when it finished)",
+                "check free space on that filesystem (df -h), then re-run the same command");
 }
 
 const std::string& ResultsWriter::path() const {

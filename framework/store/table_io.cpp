@@ -48,7 +48,7 @@ void append_rows(hid_t dataset, hid_t memory_type, hsize_t& rows, const std::vec
       space_handle(check(H5Screate_simple(1, &count, nullptr), "creating a memory dataspace"));
   check_status(H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
                         data.data()),
-               "writing " + what, "is the disk full?");
+               "writing " + what);
 }
 
 void shrink_table(hid_t dataset, hsize_t& rows, hsize_t new_rows, const std::string& what) {

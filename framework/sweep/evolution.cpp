@@ -179,7 +179,9 @@ class EvolutionSearch {
     summary_.total = finished ? summary_.already_done + summary_.recorded
                               : std::max(evolution_run_bound(spec_),
                                          summary_.already_done + summary_.recorded + 1);
-    if (finished) writer_->set_finished();
+    // A finished file that this command did not add to keeps its finished_utc (and bytes).
+    if (finished && (summary_.recorded > 0 || writer_->meta().finished_utc.empty()))
+      writer_->set_finished();
     writer_->close();
     progress_->close(finished ? "done: " + std::to_string(summary_.recorded) + " runs recorded (" +
                                     std::to_string(summary_.already_done) + " read back); best " +
@@ -211,7 +213,7 @@ class EvolutionSearch {
   void open_file() {
     const std::string hash = spec_hash(spec_);
     const auto file_columns = store_columns(columns_);
-    if (std::filesystem::exists(summary_.out)) {
+    if (store::results_file_present(summary_.out)) {
       {
         // Read what is there (the writer and a reader cannot share the file).
         auto reader = store::ResultsReader::open(summary_.out);
@@ -221,7 +223,8 @@ class EvolutionSearch {
             if (c.shard == shard_.index) existing_.push_back(std::move(c));
         }
       }
-      writer_.emplace(store::ResultsWriter::open_for_resume(summary_.out, hash));
+      writer_.emplace(store::ResultsWriter::open_for_resume(
+          summary_.out, hash, options_.shard ? shard_text() : std::string()));
       if (writer_->hyper_columns() != file_columns)
         throw Error(summary_.out + " has other hyperparameter columns than this spec",
                     "use another --out file");

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -257,6 +258,36 @@ void check_plugin_builds(const std::string& path, const std::vector<store::CellT
   }
 }
 
+// The root attributes of `path` when it is a finished file of this very share (same spec,
+// shard and columns) that holds every run of the share and every language cell's text:
+// a resume with nothing to do, which only reads the file (opening it for writing would
+// change its modification time, and closing it its bytes). Nothing otherwise, also for a
+// file that open_for_resume refuses (it then says why).
+std::optional<store::FileMeta> finished_share(const std::string& path, const std::string& hash,
+                                              const std::string& shard,
+                                              const std::vector<store::HyperColumn>& columns,
+                                              const std::vector<RunSpec>& runs, std::int64_t begin,
+                                              std::int64_t end,
+                                              const std::vector<store::CellText>& cell_rows) {
+  try {
+    const auto reader = store::ResultsReader::open(path);
+    const store::FileMeta& meta = reader.meta();
+    if (meta.spec_hash != hash || meta.shard != shard || meta.finished_utc.empty() ||
+        reader.hyper_columns() != columns)
+      return std::nullopt;
+    std::set<std::string> keys;
+    for (const auto& row : reader.runs()) keys.insert(row.run_key);
+    for (std::int64_t i = begin; i < end; ++i)
+      if (!keys.count(runs[static_cast<std::size_t>(i)].run_key)) return std::nullopt;
+    const auto cells = reader.cells();
+    for (const auto& row : cell_rows)
+      if (std::find(cells.begin(), cells.end(), row) == cells.end()) return std::nullopt;
+    return meta;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std::atomic<bool>& stop,
@@ -333,11 +364,20 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   const auto probe_row = [&](std::int64_t i) {
     return make_row(runs[static_cast<std::size_t>(i)], columns, probe);
   };
-  std::optional<store::ResultsWriter> writer;
+  std::optional<store::ResultsWriter> writer;  // none when there is nothing to write
+  store::FileMeta file_meta;
   std::set<std::string> done_keys;  // of the runs already in the file (resume)
-  if (std::filesystem::exists(summary.out)) {
+  const auto finished =
+      store::results_file_present(summary.out)
+          ? finished_share(summary.out, hash, shard_text, file_columns, runs, begin, end, cell_rows)
+          : std::nullopt;
+  if (finished) {
+    file_meta = *finished;
+    for (std::int64_t i = begin; i < end; ++i)
+      done_keys.insert(runs[static_cast<std::size_t>(i)].run_key);
+  } else if (store::results_file_present(summary.out)) {
     check_plugin_builds(summary.out, cell_rows);
-    writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash));
+    writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash, shard_text));
     if (writer->hyper_columns() != file_columns)
       throw Error(summary.out + " has other hyperparameter columns than this spec",
                   "use another --out file");
@@ -363,8 +403,10 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     meta.command_line = options.command_line;
     writer.emplace(store::ResultsWriter::create(summary.out, meta, file_columns));
   }
+  if (writer) file_meta = writer->meta();
   // Before the first run of each language cell (add_cell skips rows already present).
-  for (const auto& row : cell_rows) writer->add_cell(row);
+  if (writer)
+    for (const auto& row : cell_rows) writer->add_cell(row);
 
   std::vector<std::size_t> pending;  // indices into runs
   for (std::int64_t i = begin; i < end; ++i) {
@@ -374,7 +416,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     else
       pending.push_back(static_cast<std::size_t>(i));
   }
-  if (!options.reuse.empty())
+  if (!options.reuse.empty() && !pending.empty())
     pending = copy_reused(options.reuse, runs, pending, columns, cell_rows, *writer, summary, log);
   log << "[sweep] " << summary.out << ": " << summary.total << " runs"
       << (shard_text.empty() ? "" : " in shard " + shard_text) << ", " << summary.already_done
@@ -384,38 +426,44 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
 
   const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
   Progress progress(log, summary.total, summary.already_done + summary.reused, options.terminal,
-                    writer->meta().metric, writer->meta().metric_higher_is_better,
-                    options.log_interval);
+                    file_meta.metric, file_meta.metric_higher_is_better, options.log_interval);
   std::vector<const RunSpec*> batch;
   std::vector<train::TrainConfig> batch_configs;
   for (std::size_t i : pending) {
     batch.push_back(&runs[i]);
     batch_configs.push_back(configs[i - static_cast<std::size_t>(begin)]);
   }
-  ParamsSaver save_params(options.save_params, summary.out, writer->meta().metric_higher_is_better,
+  ParamsSaver save_params(options.save_params, summary.out, file_meta.metric_higher_is_better,
                           task_data);
   if (options.save_params == SweepOptions::SaveParams::best && summary.already_done > 0)
     save_params.seed(store::ResultsReader::open(summary.out).runs());
   std::exception_ptr error;
-  try {
-    const BatchSummary b =
-        execute_batch(batch, batch_configs, columns, *writer, task_data, jobs, progress, stop,
-                      options.terminal, {},
-                      [&](const RunSpec& run, const store::RunRow& row, const train::TrainResult& r,
-                          const train::TrainConfig& config) { save_params(run, row, r, config); });
-    summary.recorded = b.recorded;
-    summary.ok = b.ok;
-    summary.diverged = b.diverged;
-    summary.failed = b.failed;
-    summary.timeout = b.timeout;
-    summary.cancelled = b.cancelled;
-  } catch (...) {
-    error = std::current_exception();
-  }
+  if (writer) try {
+      const BatchSummary b = execute_batch(
+          batch, batch_configs, columns, *writer, task_data, jobs, progress, stop,
+          options.terminal, {},
+          [&](const RunSpec& run, const store::RunRow& row, const train::TrainResult& r,
+              const train::TrainConfig& config) { save_params(run, row, r, config); });
+      summary.recorded = b.recorded;
+      summary.ok = b.ok;
+      summary.diverged = b.diverged;
+      summary.failed = b.failed;
+      summary.timeout = b.timeout;
+      summary.cancelled = b.cancelled;
+    } catch (...) {
+      error = std::current_exception();
+    }
   summary.interrupted = stop.load();
-  if (summary.complete()) writer->set_finished();
-  writer->close();
-  if (error) std::rethrow_exception(error);
+  if (error) {
+    writer->close();  // after a failed write it only releases the file; never masks `error`
+    std::rethrow_exception(error);
+  }
+  if (writer) {
+    if (summary.complete() &&
+        (file_meta.finished_utc.empty() || summary.recorded > 0 || summary.reused > 0))
+      writer->set_finished();
+    writer->close();
+  }
   progress.close(summary.interrupted
                      ? "interrupted: " + std::to_string(summary.recorded) + " runs recorded, " +
                            std::to_string(summary.total - summary.already_done - summary.reused -
