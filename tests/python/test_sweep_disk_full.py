@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sweep_support import EXE, assert_same_metrics, run, runs_by_id, tempdir  # noqa: E402
+from sweep_support import assert_same_metrics, run, runs_by_id, tempdir  # noqa: E402
 from sweep_support import write_spec  # noqa: E402
 
 import h5py  # noqa: E402  (sweep_support skipped the test if it is missing)
