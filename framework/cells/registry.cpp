@@ -1,6 +1,7 @@
 #include "framework/cells/registry.hpp"
 
 #include "framework/util/error.hpp"
+#include "framework/util/suggest.hpp"
 
 namespace cellzoo::cells {
 
@@ -30,7 +31,8 @@ CellEntry CellRegistry::get(std::string_view name) const {
   for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
   std::string hint = "registered cells: " + known;
   for (const auto& [prefix, _] : resolvers_) hint += "; or " + prefix + "...";
-  throw Error("unknown cell '" + std::string(name) + "'", hint);
+  throw Error("unknown cell '" + std::string(name) + "'" + did_you_mean(std::string(name), names()),
+              hint);
 }
 
 std::vector<std::string> CellRegistry::names() const {

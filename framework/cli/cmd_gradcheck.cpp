@@ -25,6 +25,9 @@ int cmd_gradcheck(const std::vector<std::string>& args) {
                   vm))
     return 0;
   load_plugins(plugin_paths);
+  if (!(tolerance > 0))
+    throw Error("--tolerance must be a positive relative error, got " + std::to_string(tolerance),
+                "e.g. --tolerance 1e-6");
 
   const auto& registry = cells::CellRegistry::instance();
   if (vm.count("all") || names.empty()) names = registry.names();

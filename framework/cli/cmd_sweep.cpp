@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -68,7 +69,7 @@ std::string column_names(const sweep::Spec& spec) {
 // seed cells, every stage's task options and data) and print its run bound.
 void dry_run_evolution(const sweep::Spec& spec, const std::string& out, std::ostream& os) {
   const auto evo = sweep::evolution_options(spec);
-  for (const auto& cell : spec.cells) (void)cells::CellRegistry::instance().get(cell);
+  sweep::check_cells(spec);
   std::vector<std::string> stages{evo.filter_task};
   stages.insert(stages.end(), evo.tasks.begin(), evo.tasks.end());
   os << "search: evolution (" << evo.generations << " generations of "
@@ -104,6 +105,7 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
     return 0;
   }
   const auto runs = sweep::expand(spec);
+  sweep::check_cells(spec);
   std::int64_t begin = 0, end = static_cast<std::int64_t>(runs.size());
   if (shard) std::tie(begin, end) = sweep::shard_range(end, shard->index, shard->count);
   std::vector<train::TrainConfig> configs;
@@ -142,6 +144,15 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
     } catch (const Error& e) {
       throw Error(std::string(e.what()) + " (run " + run.label + ")", e.hint());
     }
+  }
+  const auto largest = sweep::largest_run(spec.task, runs, configs, begin, end, cache);
+  if (largest.run) {
+    const double available = train::available_memory_bytes();
+    os << "memory: the largest run needs about " << train::format_bytes(largest.estimate.bytes)
+       << " (" << largest.run->label << "); "
+       << (available > 0 ? train::format_bytes(available) + " available" : "available unknown")
+       << "\n";
+    sweep::check_memory(largest);
   }
   const char* search = spec.search == sweep::Search::grid ? "grid" : "random";
   os << "runs: " << runs.size() << " (" << spec.cells.size() << " cells x "
@@ -214,6 +225,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
                   "[--strict-build] [--dry-run]",
                   options, args, vm, &positional))
     return 0;
+  if (!(log_interval >= 0) || !std::isfinite(log_interval))
+    throw Error("--log-interval must be a number of seconds, at least 0; got " +
+                    std::to_string(log_interval),
+                "e.g. --log-interval 30 (0 prints a line after every run)");
   load_plugins(plugin_paths);
 
   auto spec = sweep::load_spec(spec_path);

@@ -8,6 +8,7 @@
 
 #include "framework/util/error.hpp"
 #include "framework/util/random.hpp"
+#include "framework/util/suggest.hpp"
 
 namespace cellzoo::lang {
 namespace {
@@ -96,7 +97,8 @@ std::string trim(std::string_view s) {
 std::vector<Token> lex(std::string_view text, const std::string& source, std::string& description) {
   std::vector<Token> out;
   int line = 1, col = 1, depth = 0;
-  std::size_t i = 0;
+  // A UTF-8 byte-order mark, which some editors write first, is not part of the text.
+  std::size_t i = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
   auto push = [&](Tok k, Location loc, std::string t = {}) {
     out.push_back({k, std::move(t), 0, loc});
   };
@@ -327,8 +329,21 @@ class Parser {
       return e;
     }
     if (t.text == "bias") {
+      if (peek().kind == Tok::lparen)
+        fail(source_, peek().loc, "'bias' takes no argument list",
+             "write 'bias' alone: it is the bias vector of the statement's W(...) terms");
       e.kind = ExprKind::bias;
       return e;
+    }
+    if (peek().kind == Tok::lparen) {  // a call of a function that does not exist
+      std::vector<std::string> known;
+      for (const auto& call : kCalls) known.emplace_back(call.first);
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail(source_, t.loc, "unknown function '" + t.text + "'" + did_you_mean(t.text, known),
+           "the functions are " + list +
+               " (and 'bias', without parentheses); see "
+               "docs/cell-language.md");
     }
     if (t.text == "state") fail(source_, t.loc, "'state' can only start a declaration");
     e.kind = ExprKind::ref;

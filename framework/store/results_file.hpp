@@ -240,6 +240,7 @@ class ResultsWriter {
   const std::vector<HyperColumn>& hyper_columns() const;
   std::set<std::string> run_keys() const;  // of the rows already in the file
   std::size_t run_count() const;
+  std::vector<RunRow> runs() const;  // the rows in the file (read from it), in file order
 
  private:
   struct State;

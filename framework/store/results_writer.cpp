@@ -513,5 +513,12 @@ std::set<std::string> ResultsWriter::run_keys() const {
 std::size_t ResultsWriter::run_count() const {
   return state_->keys.size();
 }
+std::vector<RunRow> ResultsWriter::runs() const {
+  const State& s = *state_;
+  s.require_open();
+  QuietErrors quiet;
+  return decode_runs(s.f.run_layout, s.f.hyper,
+                     read_table(s.f.runs.get(), s.f.run_layout, s.f.n_runs, s.path), s.f.n_runs);
+}
 
 }  // namespace cellzoo::store

@@ -185,7 +185,7 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
                 train::TrainResult result;
                 try {
                   const auto data = task_data.get(run.task, config.hyper);
-                  result = train::run_one(config, *data, nullptr, &stop);
+                  result = train::run_one(config, *data, nullptr, &cancel);
                 } catch (const std::exception& e) {
                   result.status = "failed";
                   result.error = e.what();
@@ -204,8 +204,11 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
 
   std::exception_ptr writer_error;
   for (bool done = false; !done;) {
+    // `cancel` stops the runs in flight: on a stop (signal), and after a failed write (a
+    // full disk), when nothing they find could be recorded any more.
+    if (stop.load()) cancel = true;
     Finished f;
-    if (!queue.pop(f, std::chrono::milliseconds(terminal ? 250 : 1000), done)) {
+    if (!queue.pop(f, std::chrono::milliseconds(terminal ? 250 : 200), done)) {
       progress.tick();
       continue;
     }

@@ -148,6 +148,7 @@ class EvolutionSearch {
 
     // Everything checkable is checked before the file is touched: the seeds, the task
     // data of every stage (options, files) and the settings.
+    check_cells(spec_);  // at the spec line that names them
     for (const auto& cell : spec_.cells) {
       lang::CellText text = lang::load_cell(cell);
       const std::string hash = lang::cell_hash(text);

@@ -65,6 +65,42 @@ std::vector<const train::TrainConfig*> check_task_variants(
   return variants;
 }
 
+LargestRun largest_run(const std::string& task, const std::vector<RunSpec>& runs,
+                       const std::vector<train::TrainConfig>& configs, std::int64_t begin,
+                       std::int64_t end, TaskDataCache& cache) {
+  LargestRun largest;
+  std::set<std::string> seen;
+  for (std::int64_t i = begin; i < end; ++i) {
+    const RunSpec& run = runs[static_cast<std::size_t>(i)];
+    const train::TrainConfig& c = configs[static_cast<std::size_t>(i - begin)];
+    std::string key = run.cell + "|" + c.values.at("hidden") + "|" + c.values.at("embed") + "|" +
+                      c.values.at("batch_size") + "|" + c.values.at("bptt") + "|" +
+                      c.values.at("optimizer") + "|" + c.values.at("momentum");
+    for (const auto& [k, v] : c.task_options) key += "|" + k + "=" + v;
+    key += "|" + std::to_string(c.data_seed);
+    if (!seen.insert(key).second) continue;
+    const auto estimate = train::estimate_memory(cells::CellRegistry::instance().get(run.cell),
+                                                 *cache.get(task, c), c);
+    if (!largest.run || estimate.bytes > largest.estimate.bytes) largest = {estimate, &run};
+  }
+  return largest;
+}
+
+void check_memory(const LargestRun& largest) {
+  const double available = train::available_memory_bytes();
+  if (!largest.run || available <= 0 || largest.estimate.bytes <= available) return;
+  const auto& e = largest.estimate;
+  throw Error("run " + largest.run->label + " needs about " + train::format_bytes(e.bytes) +
+                  " of memory (" + std::to_string(e.parameters) +
+                  " parameters: " + train::format_bytes(e.parameter_bytes) +
+                  " with gradient and optimiser state; activations of a batch of " +
+                  std::to_string(e.batch_sequences) + " x " + std::to_string(e.longest_steps) +
+                  " steps: " + train::format_bytes(e.activation_bytes) + "), more than the " +
+                  train::format_bytes(available) + " this machine has",
+              "lower hidden (or batch_size) for such runs in the spec; 'cellzoo sweep SPEC "
+              "--dry-run' prints the largest estimate");
+}
+
 namespace {
 
 // "section.key" -> value of a canonical spec text (to_text).
@@ -221,7 +257,7 @@ std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
                                      const std::vector<HyperColumn>& columns,
                                      const std::vector<store::CellText>& cell_rows,
                                      store::ResultsWriter& writer, SweepSummary& summary,
-                                     std::ostream& log) {
+                                     std::vector<store::RunRow>& copied_rows, std::ostream& log) {
   std::vector<const RunSpec*> wanted;
   for (std::size_t i : pending) wanted.push_back(&runs[i]);
   std::map<std::string, store::CellText> cell_texts;
@@ -235,6 +271,7 @@ std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
   writer.append_batch(plan.runs, plan.curves, plan.origins);
   for (const auto& line : plan.sources) writer.record_reuse(line);
   summary.reused = static_cast<std::int64_t>(plan.runs.size());
+  copied_rows.insert(copied_rows.end(), plan.runs.begin(), plan.runs.end());
   std::set<std::string> copied;
   for (const auto& row : plan.runs) copied.insert(row.run_key);
   std::vector<std::size_t> rest;
@@ -263,26 +300,31 @@ void check_plugin_builds(const std::string& path, const std::vector<store::CellT
 // a resume with nothing to do, which only reads the file (opening it for writing would
 // change its modification time, and closing it its bytes). Nothing otherwise, also for a
 // file that open_for_resume refuses (it then says why).
-std::optional<store::FileMeta> finished_share(const std::string& path, const std::string& hash,
-                                              const std::string& shard,
-                                              const std::vector<store::HyperColumn>& columns,
-                                              const std::vector<RunSpec>& runs, std::int64_t begin,
-                                              std::int64_t end,
-                                              const std::vector<store::CellText>& cell_rows) {
+struct FinishedShare {
+  store::FileMeta meta;
+  std::vector<store::RunRow> rows;
+};
+std::optional<FinishedShare> finished_share(const std::string& path, const std::string& hash,
+                                            const std::string& shard,
+                                            const std::vector<store::HyperColumn>& columns,
+                                            const std::vector<RunSpec>& runs, std::int64_t begin,
+                                            std::int64_t end,
+                                            const std::vector<store::CellText>& cell_rows) {
   try {
     const auto reader = store::ResultsReader::open(path);
     const store::FileMeta& meta = reader.meta();
     if (meta.spec_hash != hash || meta.shard != shard || meta.finished_utc.empty() ||
         reader.hyper_columns() != columns)
       return std::nullopt;
+    auto rows = reader.runs();
     std::set<std::string> keys;
-    for (const auto& row : reader.runs()) keys.insert(row.run_key);
+    for (const auto& row : rows) keys.insert(row.run_key);
     for (std::int64_t i = begin; i < end; ++i)
       if (!keys.count(runs[static_cast<std::size_t>(i)].run_key)) return std::nullopt;
     const auto cells = reader.cells();
     for (const auto& row : cell_rows)
       if (std::find(cells.begin(), cells.end(), row) == cells.end()) return std::nullopt;
-    return meta;
+    return FinishedShare{meta, std::move(rows)};
   } catch (const Error&) {
     return std::nullopt;
   }
@@ -318,8 +360,8 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   (void)check_task_variants(spec, configs, task_data);
   const TaskDataPtr first_data =
       configs.empty() ? TaskDataPtr{} : task_data.get(spec.task, configs.front());
-  for (std::int64_t i = begin; i < end; ++i)  // unknown cells fail now, not in a worker
-    (void)cells::CellRegistry::instance().get(runs[static_cast<std::size_t>(i)].cell);
+  check_cells(spec);  // unknown cells fail now, at their spec line, not in a worker
+  check_memory(largest_run(spec.task, runs, configs, begin, end, task_data));
   std::vector<store::CellText> cell_rows;  // language cells' texts, plugin cells' builds
   for (const auto& cell : spec.cells) {
     if (auto row = language_cell_row(cell)) cell_rows.push_back(std::move(*row));
@@ -366,13 +408,15 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   };
   std::optional<store::ResultsWriter> writer;  // none when there is nothing to write
   store::FileMeta file_meta;
-  std::set<std::string> done_keys;  // of the runs already in the file (resume)
-  const auto finished =
+  std::set<std::string> done_keys;        // of the runs already in the file (resume)
+  std::vector<store::RunRow> prior_rows;  // in the file already, or copied (--reuse)
+  auto finished =
       store::results_file_present(summary.out)
           ? finished_share(summary.out, hash, shard_text, file_columns, runs, begin, end, cell_rows)
           : std::nullopt;
   if (finished) {
-    file_meta = *finished;
+    file_meta = finished->meta;
+    prior_rows = std::move(finished->rows);
     for (std::int64_t i = begin; i < end; ++i)
       done_keys.insert(runs[static_cast<std::size_t>(i)].run_key);
   } else if (store::results_file_present(summary.out)) {
@@ -382,6 +426,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
       throw Error(summary.out + " has other hyperparameter columns than this spec",
                   "use another --out file");
     done_keys = writer->run_keys();
+    if (!done_keys.empty()) prior_rows = writer->runs();
     for (std::int64_t i = begin; i < end; ++i)
       if (!done_keys.count(runs[static_cast<std::size_t>(i)].run_key)) writer->check(probe_row(i));
   } else {
@@ -417,7 +462,8 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
       pending.push_back(static_cast<std::size_t>(i));
   }
   if (!options.reuse.empty() && !pending.empty())
-    pending = copy_reused(options.reuse, runs, pending, columns, cell_rows, *writer, summary, log);
+    pending = copy_reused(options.reuse, runs, pending, columns, cell_rows, *writer, summary,
+                          prior_rows, log);
   log << "[sweep] " << summary.out << ": " << summary.total << " runs"
       << (shard_text.empty() ? "" : " in shard " + shard_text) << ", " << summary.already_done
       << " already done, "
@@ -427,6 +473,14 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
   Progress progress(log, summary.total, summary.already_done + summary.reused, options.terminal,
                     file_meta.metric, file_meta.metric_higher_is_better, options.log_interval);
+  {  // "best valid" counts the share's runs that were there before this invocation
+    std::set<std::string> share;
+    for (std::int64_t i = begin; i < end; ++i)
+      share.insert(runs[static_cast<std::size_t>(i)].run_key);
+    for (const auto& row : prior_rows)
+      if (share.count(row.run_key))
+        progress.existing(row.status, row.valid_metric, row.test_metric);
+  }
   std::vector<const RunSpec*> batch;
   std::vector<train::TrainConfig> batch_configs;
   for (std::size_t i : pending) {

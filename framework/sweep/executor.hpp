@@ -57,6 +57,19 @@ struct SweepSummary {
 std::vector<const train::TrainConfig*> check_task_variants(
     const Spec& spec, const std::vector<train::TrainConfig>& configs, TaskDataCache& cache);
 
+// The run of runs[begin, end) that needs the most memory (train::estimate_memory), one
+// estimate per distinct model and batch shape; `configs[i - begin]` is run i's config.
+struct LargestRun {
+  train::MemoryEstimate estimate;
+  const RunSpec* run = nullptr;  // null when there are no runs
+};
+LargestRun largest_run(const std::string& task, const std::vector<RunSpec>& runs,
+                       const std::vector<train::TrainConfig>& configs, std::int64_t begin,
+                       std::int64_t end, TaskDataCache& cache);
+// Refuses (cellzoo::Error naming the run, its estimate and the available memory) a run
+// that needs more memory than this process may use.
+void check_memory(const LargestRun& largest);
+
 // Runs the sweep. `stop` (set by a signal handler) stops it cleanly: no new runs start,
 // runs in flight are cancelled and not recorded, finished ones are kept. Throws
 // cellzoo::Error for bad input (before any file is created or touched).

@@ -38,6 +38,14 @@ void Progress::finished(const std::string& status, double valid_metric, double t
   if (status == "failed") ++failed_;
   if (status == "diverged") ++diverged_;
   if (status == "timeout") ++timeout_;
+  consider(status, valid_metric, test_metric);
+}
+
+void Progress::existing(const std::string& status, double valid_metric, double test_metric) {
+  consider(status, valid_metric, test_metric);
+}
+
+void Progress::consider(const std::string& status, double valid_metric, double test_metric) {
   if ((status == "ok" || status == "timeout") && std::isfinite(valid_metric)) {
     const bool better = !have_best_ || (higher_is_better_ ? valid_metric > best_valid_
                                                           : valid_metric < best_valid_);

@@ -23,6 +23,9 @@ class Progress {
   void stopped() { running_.fetch_sub(1, std::memory_order_relaxed); }
   // A run was recorded with this status and test/valid metric (NaN if none).
   void finished(const std::string& status, double valid_metric, double test_metric);
+  // A run of this share that was in the file already (resume) or copied from a --reuse
+  // file: counted in "best valid", not as done by this invocation.
+  void existing(const std::string& status, double valid_metric, double test_metric);
   // Redraws the bar (terminal) or prints a line when the log interval has passed.
   void tick(bool force = false);
   // Ends the bar with a newline and a summary line.
@@ -36,6 +39,7 @@ class Progress {
 
  private:
   std::string line() const;
+  void consider(const std::string& status, double valid_metric, double test_metric);
   using Clock = std::chrono::steady_clock;
   std::ostream& out_;
   std::int64_t total_, already_done_, done_ = 0, failed_ = 0, diverged_ = 0, timeout_ = 0;

@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "framework/cells/registry.hpp"
 #include "framework/sweep/evolution.hpp"
 #include "framework/sweep/spec_text.hpp"
 #include "framework/train/hyperparameters.hpp"
@@ -397,6 +398,8 @@ std::vector<std::string> plugin_files(const Spec& spec) {
 }
 
 Spec parse_spec(std::string_view text, const std::string& source) {
+  // A UTF-8 byte-order mark, which some editors write first, is not part of the text.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   Spec spec;
   spec.source = source;
   std::string section;                      // "" = top level
@@ -523,6 +526,19 @@ void apply_override(Spec& target, std::string_view assignment) {
   }
   validate(spec, end_origin_of(spec));
   target = std::move(spec);
+}
+
+void check_cells(const Spec& spec) {
+  const auto it = spec.origins.find("cells");
+  const std::string origin = it == spec.origins.end() ? spec.source : it->second;
+  for (const auto& cell : spec.cells) {
+    try {
+      (void)cells::CellRegistry::instance().get(cell);
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      throw Error(what.starts_with(origin + ":") ? what : origin + ": " + what, e.hint());
+    }
+  }
 }
 
 std::string to_text(const Spec& spec) {

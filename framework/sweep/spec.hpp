@@ -136,6 +136,10 @@ std::map<std::string, std::string> draw_settings(const Spec& spec, std::uint64_t
 // hyperparameter table, reporting an unknown name with its spec line.
 std::vector<RunSpec> expand(const Spec& spec);
 
+// Resolves every cell of `spec.cells` in the registry (cell-language files are read and
+// checked); an unknown or broken cell is one error at the spec line that names it.
+void check_cells(const Spec& spec);
+
 struct HyperColumn {
   enum class Kind { number, text };
   std::string name;

@@ -35,6 +35,7 @@ HyperparameterSpec choice(std::string name, std::string def, std::vector<std::st
 
 std::string number_text(double v) {
   if (v >= kBig) return "inf";
+  if (v <= -kBig) return "-inf";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
@@ -118,8 +119,9 @@ std::string HyperparameterSpec::allowed() const {
     case HyperType::integer:
       return (choices.empty() ? "" : join(choices) + " or ") + "integer in [" + number_text(min) +
              ", " + number_text(max) + "]";
-    case HyperType::real:
-      return "real in [" + number_text(min) + ", " + number_text(max) + "]";
+    case HyperType::real:  // infinity itself is never a valid value
+      return "real in " + (min <= -kBig ? std::string("(-inf") : "[" + number_text(min)) + ", " +
+             (max >= kBig ? std::string("inf)") : number_text(max) + "]");
     case HyperType::boolean:
       return "true|false";
     case HyperType::choice:
@@ -173,6 +175,10 @@ const std::vector<HyperparameterSpec>& hyperparameter_table() {
       real("time_budget", "0", 0, kBig,
            "wall-clock seconds per run, 0 = none; when exceeded the run ends with status "
            "timeout and keeps its best-so-far metrics"),
+      real("diverge_factor", "1000", 0, kBig,
+           "a run whose epoch training loss or validation loss exceeds this multiple of its "
+           "initial loss (the first batch's, before any update) ends with status diverged, "
+           "as a NaN/inf loss does; 0 = off"),
       integer("data_seed", "1", 0, 9e15,
               "seed of generated task data (shared by every run of a sweep)"),
       choice("reduction", "mean", {"mean", "sequence"},
@@ -231,6 +237,7 @@ TrainConfig resolve(const std::map<std::string, std::string>& settings) {
   c.bptt = as_int("bptt");
   c.epoch_size = as_int("epoch_size");
   c.time_budget = as_real("time_budget");
+  c.diverge_factor = as_real("diverge_factor");
   c.data_seed = static_cast<std::uint64_t>(std::stoll(v.at("data_seed")));
   c.reduction = v.at("reduction") == "mean" ? Reduction::mean : Reduction::sequence;
   return c;

@@ -52,6 +52,7 @@ struct TrainConfig {
   int bptt = 35;
   int epoch_size = 0;
   double time_budget = 0;
+  double diverge_factor = 1000;  // 0 = off
   std::uint64_t data_seed = 1;
   Reduction reduction = Reduction::mean;
 

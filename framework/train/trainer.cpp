@@ -1,10 +1,17 @@
 // run_one: the training loop with early stopping, divergence and budget handling.
 #include "framework/train/trainer.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <limits>
 #include <memory>
+#include <new>
 #include <numbers>
 #include <optional>
 
@@ -133,6 +140,8 @@ class Trainer {
       const Evaluation valid = evaluator_.run(model_, theta_, Split::valid);
       if (!std::isfinite(valid.loss) || std::isnan(valid.metric))
         throw Stop{"diverged", "non-finite validation loss after epoch " + std::to_string(epoch)};
+      check_blow_up("training", train_loss, epoch);
+      check_blow_up("validation", valid.loss, epoch);
       EpochRecord rec{epoch, train_loss, valid.loss, valid.metric, lr, seconds()};
       r_.curve.push_back(rec);
       r_.epochs = epoch;
@@ -163,6 +172,17 @@ class Trainer {
       throw Stop{"timeout", "time budget of " + r_status_number(hyper_.time_budget) +
                                 " s exceeded in epoch " + std::to_string(r_.epochs + 1)};
   }
+  // A finite loss can still be useless (Adam at lr = 1e6 reaches an MSE of 1e11): above
+  // diverge_factor times the initial loss the run has diverged.
+  void check_blow_up(const char* which, double loss, int epoch) const {
+    if (hyper_.diverge_factor <= 0 || !(initial_loss_ > 0)) return;
+    if (loss > hyper_.diverge_factor * initial_loss_)
+      throw Stop{"diverged", std::string(which) + " loss " + r_status_number(loss) +
+                                 " after epoch " + std::to_string(epoch) +
+                                 " is above diverge_factor " +
+                                 r_status_number(hyper_.diverge_factor) + " x the initial loss " +
+                                 r_status_number(initial_loss_)};
+  }
   static std::string r_status_number(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
@@ -177,6 +197,12 @@ class Trainer {
     if (!std::isfinite(loss))
       throw Stop{"diverged", "non-finite training loss in epoch " + std::to_string(epoch) +
                                  " (batch " + std::to_string(index + 1) + ")"};
+    if (!have_initial_loss_ && stats.weight_sum > 0) {
+      // The untrained model's loss per scored step (the unit of the epoch and validation
+      // losses, whatever the reduction): the reference of check_blow_up.
+      initial_loss_ = stats.loss_sum / stats.weight_sum;
+      have_initial_loss_ = true;
+    }
     model_.backward(theta_, b, grad_);
     // Without clipping only finiteness matters: one pass instead of a norm in double.
     const bool finite =
@@ -230,9 +256,72 @@ class Trainer {
   std::optional<StreamBatcher> streams_;
   Index cursor_ = 0;
   cells::CellState<float> state_, next_;
+  double initial_loss_ = 0;
+  bool have_initial_loss_ = false;
 };
 
 }  // namespace
+
+MemoryEstimate estimate_memory(const cells::CellEntry& cell, const datasets::TaskData& data,
+                               const TrainConfig& hyper) {
+  const Model<float> model(cell, data.info, hyper);  // sizes only: allocates no parameters
+  MemoryEstimate m;
+  m.parameters = static_cast<std::int64_t>(model.parameter_count());
+  const double p = static_cast<double>(m.parameters);
+  const double optimiser =
+      hyper.optimizer == OptimizerKind::adam ? 2 : (hyper.momentum > 0 ? 1 : 0);
+  m.parameter_bytes = sizeof(float) * p * (3 + optimiser);
+  // The longest batch: a training batch of batch_size sequences (streams: bptt-step windows
+  // of batch_size streams) or an evaluation batch of kEvalBatch sequences.
+  std::int64_t train_steps = 0, eval_steps = 0;
+  if (data.info.stream) {
+    train_steps = eval_steps = hyper.bptt;
+    m.batch_sequences = hyper.batch_size;
+  } else {
+    for (const auto& s : data.train) train_steps = std::max<std::int64_t>(train_steps, s.length());
+    for (const auto* split : {&data.valid, &data.test})
+      for (const auto& s : *split) eval_steps = std::max<std::int64_t>(eval_steps, s.length());
+  }
+  const double per_step = static_cast<double>(2 * model.state_count() * hyper.hidden +
+                                              model.cell_input_size() + 2 * data.info.output_size);
+  const double train_cost = static_cast<double>(train_steps) * hyper.batch_size;
+  const double eval_cost =
+      static_cast<double>(eval_steps) * (data.info.stream ? hyper.batch_size : kEvalBatch);
+  m.longest_steps = train_cost >= eval_cost ? train_steps : eval_steps;
+  m.batch_sequences = train_cost >= eval_cost ? hyper.batch_size
+                                              : (data.info.stream ? hyper.batch_size : kEvalBatch);
+  m.activation_bytes = sizeof(float) * per_step * std::max(train_cost, eval_cost);
+  m.bytes = m.parameter_bytes + m.activation_bytes;
+  return m;
+}
+
+double available_memory_bytes() {
+  double limit = 0;
+  const auto lower = [&](double v) {
+    if (v > 0 && (limit == 0 || v < limit)) limit = v;
+  };
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) lower(static_cast<double>(pages) * static_cast<double>(page));
+  for (const char* path : {"/sys/fs/cgroup/memory.max",                       // cgroup v2
+                           "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {  // cgroup v1
+    std::ifstream in(path);
+    double v = 0;
+    if (in >> v) lower(v);  // "max" (no limit) does not parse
+  }
+  rlimit r{};
+  if (getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY)
+    lower(static_cast<double>(r.rlim_cur));
+  return limit;
+}
+
+std::string format_bytes(double bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 6) bytes /= 1024, ++u;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+  return buf;
+}
 
 TrainResult::TrainResult()
     : train_loss(kNaN), valid_loss(kNaN), test_loss(kNaN), valid_metric(kNaN), test_metric(kNaN) {}
@@ -246,6 +335,10 @@ TrainResult run_one(const RunConfig& config, const TaskData& data, TrainObserver
   } catch (const Stop& s) {
     r.status = s.status;
     r.error = s.error;
+  } catch (const std::bad_alloc&) {  // the bare "std::bad_alloc" says nothing to a user
+    r.status = "failed";
+    r.error = "out of memory (std::bad_alloc) with hidden " + std::to_string(config.hyper.hidden) +
+              ", batch_size " + std::to_string(config.hyper.batch_size);
   } catch (const std::exception& e) {
     r.status = "failed";
     r.error = e.what();

@@ -62,6 +62,26 @@ class TrainObserver {
 TrainResult run_one(const RunConfig& config, const datasets::TaskData& data,
                     TrainObserver* observer = nullptr, const std::atomic<bool>* cancel = nullptr);
 
+// Memory one run needs while it trains, estimated before it starts (a lower bound: the
+// cell's own per-step workspace is counted as two state vectors per state).
+struct MemoryEstimate {
+  double bytes = 0;  // the total
+  std::int64_t parameters = 0;
+  double parameter_bytes = 0;   // parameters, gradient, best-so-far copy, optimiser state
+  double activation_bytes = 0;  // states, inputs and outputs of the longest batch, all steps
+  std::int64_t longest_steps = 0, batch_sequences = 0;
+};
+MemoryEstimate estimate_memory(const cells::CellEntry& cell, const datasets::TaskData& data,
+                               const TrainConfig& hyper);
+
+// The memory this process may use: the smallest of the physical memory, the cgroup's
+// memory limit (containers, SLURM jobs) and the address-space limit (ulimit -v). 0 when
+// none is known.
+double available_memory_bytes();
+
+// "3.2 GiB", "512 MiB".
+std::string format_bytes(double bytes);
+
 // Metric helpers.
 const char* metric_name(datasets::Metric metric);
 bool metric_higher_is_better(datasets::Metric metric);

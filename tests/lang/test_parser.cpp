@@ -89,6 +89,27 @@ TEST_CASE("syntax errors name file, line, column and what was expected", "[lang]
         "t.cell:2:1: the 'state' declaration must come before the assignments");
 }
 
+TEST_CASE("an unknown function is named, with the known ones", "[lang][parser][errors]") {
+  // Used to be "expected the end of the statement (newline or ';'), found '('".
+  CHECK(error_of("state h\nh' = softmax(W(x) + W(h))") == "t.cell:2:6: unknown function 'softmax'");
+  CHECK(error_of("state h\nh' = tahn(W(x) + W(h))") ==
+        "t.cell:2:6: unknown function 'tahn' (did you mean 'tanh'?)");
+  CHECK(error_of("state h\nh' = tanh(W(x) + bias())") ==
+        "t.cell:2:22: 'bias' takes no argument list");
+  try {
+    (void)parse_cell("state h\nh' = softmax(h)", "t.cell");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.hint(), Catch::Contains("sigmoid, tanh, relu, identity, W, diag"));
+  }
+}
+
+TEST_CASE("a UTF-8 byte-order mark before a cell text is ignored", "[lang][parser]") {
+  const std::string text = "state h\nh' = tanh(W(x) + W(h) + bias)\n";
+  CHECK(canonical_text(parse_cell("\xEF\xBB\xBF" + text, "t.cell")) ==
+        canonical_text(parse_cell(text, "t.cell")));
+}
+
 TEST_CASE("semantic errors are precise", "[lang][parser][errors]") {
   CHECK(error_of("h' = tanh(x)") == "t.cell:1:1: no 'state' declaration");
   CHECK(error_of("state c, h\nh' = c\nc' = h") ==

@@ -36,9 +36,25 @@ def main():
         o = ["--out", out]
         # Malformed line, with its line number.
         expect_error(d, GOOD.replace("trials = 1", "trials 1"), o, "small.ini:4")
-        # Unknown cell: lists the registered ones.
+        # Unknown cell: at its spec line, with the likely one and the registered ones.
         expect_error(d, GOOD.replace("cells = rnn, lstm, gru", "cells = rnn, lstmm"), o,
-                     "lstmm", "registered cells")
+                     "small.ini:3: unknown cell 'lstmm' (did you mean 'lstm'?)",
+                     "registered cells")
+        # An unknown function in a cell file: named, at the spec line and in the file.
+        cell = os.path.join(d, "soft.cell")
+        with open(cell, "w") as f:
+            f.write("state h\nh' = softmax(W(x) + W(h) + bias)\n")
+        expect_error(d, GOOD.replace("cells = rnn, lstm, gru", f"cells = rnn, file:{cell}"), o,
+                     "small.ini:3:", "soft.cell:2:6: unknown function 'softmax'",
+                     "sigmoid, tanh, relu")
+        p = run("sweep", write_spec(d, text=GOOD), "--out", out, "--dry-run",
+                "--set", f"cells=file:{cell}", check=False)
+        assert p.returncode != 0 and "unknown function 'softmax'" in p.stderr, p.stderr
+        # A real is at most finite: the bound is exclusive, and said so.
+        expect_error(d, GOOD.replace("lr = loguniform(0.003, 0.03)", "lr = inf"), o,
+                     "lr=inf", "real in [0, inf)")
+        # --log-interval below 0.
+        expect_error(d, GOOD, o + ["--log-interval", "-5"], "--log-interval", "at least 0")
         # Unknown hyperparameter, at its line.
         expect_error(d, GOOD.replace("batch_size = 16", "batchsize = 16"), o,
                      "batchsize", "small.ini:")
@@ -80,6 +96,21 @@ def main():
         too_long = os.path.join(d, "too-long.h5")
         expect_error(d, music_ok % long_data, ["--out", too_long], "task.data", "at most 512")
         assert not os.path.exists(too_long), "a refused sweep created its output file"
+        # A model that cannot fit in memory: refused up front, naming the run and the
+        # estimate (it used to fail every run with a bare std::bad_alloc and exit 0).
+        huge = os.path.join(d, "huge.h5")
+        p = expect_error(d, GOOD.replace("int_loguniform(4, 16)", "1000000"), ["--out", huge],
+                         "needs about", "TiB of memory", "this machine has", "lower hidden")
+        assert "run lstm/" in p.stderr, p.stderr  # the largest of the three
+        assert not os.path.exists(huge), "a refused sweep created its output file"
+        p = run("sweep", write_spec(d, text=GOOD), "--out", huge, "--dry-run")
+        assert "memory: the largest run needs about" in p.stdout, p.stdout
+        # A UTF-8 byte-order mark before the spec (some editors write one) is no error.
+        bom = os.path.join(d, "bom.ini")
+        with open(bom, "wb") as f:
+            f.write(b"\xef\xbb\xbf" + GOOD.encode())
+        p = run("sweep", bom, "--dry-run")
+        assert "name small" in p.stdout, p.stdout
         # Resume file of another spec: refused, untouched.
         expect_error(d, GOOD.replace("seed = 7", "seed = 8"), o, "existing.h5")
         # ... naming the keys that differ and the way out (--out + --reuse).

@@ -1,7 +1,7 @@
 """What a resume must refuse or leave alone (issue 12, items 5 and 6): a shard file is
 resumed only by its own shard (never by another --shard, nor by the whole sweep, nor a
 whole-sweep file by a shard), and a resume with nothing left to run does not rewrite a
-complete file."""
+complete file; the progress line's "best valid" counts the runs already in the file."""
 import hashlib
 import os
 import sys
@@ -40,6 +40,8 @@ def main():
             before, mtime = digest(out), os.stat(out).st_mtime_ns
             p = run("sweep", spec, "--jobs", "1", "--out", out, *args)
             assert "0 to run" in p.stderr, p.stderr
+            # The progress line's best counts the runs that were already in the file.
+            assert "best valid mse" in p.stderr, p.stderr
             assert digest(out) == before, f"{out}: a resume with nothing to run rewrote it"
             assert os.stat(out).st_mtime_ns == mtime, f"{out}: written by a resume with no runs"
     print("ok: shard files resume only with their own shard; complete files are left alone")

@@ -213,6 +213,30 @@ TEST_CASE("create never overwrites an existing file", "[store]") {
   CHECK(read_bytes(text) == "precious notes\n");
 }
 
+TEST_CASE("create replaces an empty file and a dead creator's temporary, nothing else", "[store]") {
+  const fs::path dir = fresh_dir("empty");
+  const fs::path results = dir / "results.h5";
+  const fs::path temp = dir / "results.h5.creating";
+  write_bytes(results, "");                 // 0 bytes: holds no runs
+  write_bytes(temp, std::string(96, 'x'));  // a creator killed before its first flush
+  CHECK_FALSE(cellzoo::store::results_file_present(results.string()));
+  {
+    auto w = ResultsWriter::create(results.string(), sample_meta(), sample_columns());
+    w.close();
+  }
+  CHECK(cellzoo::store::results_file_present(results.string()));
+  CHECK_FALSE(fs::exists(temp));
+  CHECK(ResultsReader::open(results.string()).runs().empty());
+  // One byte is enough to be left alone.
+  const fs::path one = dir / "one.h5";
+  write_bytes(one, "x");
+  CHECK(cellzoo::store::results_file_present(one.string()));
+  CHECK_THAT(
+      error_of([&] { ResultsWriter::create(one.string(), sample_meta(), sample_columns()); }),
+      Catch::Contains("already exists"));
+  CHECK(read_bytes(one) == "x");
+}
+
 TEST_CASE("create in a place that cannot hold a file fails clearly", "[store]") {
   // Tests run as root, for whom permissions do not stop writes: use a path below a
   // regular file instead, and a directory that does not exist.
@@ -314,9 +338,9 @@ TEST_CASE("reader reports missing, corrupt and foreign files clearly", "[store]"
   write_bytes(dir / "noise.h5", noise);
   CHECK_THAT(error_of([&] { ResultsReader::open((dir / "noise.h5").string()); }),
              Catch::Contains("is not a readable HDF5 file (truncated or corrupt?)"));
-  write_bytes(dir / "empty.h5", "");
+  write_bytes(dir / "empty.h5", "");  // a process killed as it created the file
   CHECK_THAT(error_of([&] { ResultsReader::open((dir / "empty.h5").string()); }),
-             Catch::Contains("is not a readable HDF5 file (truncated or corrupt?)"));
+             Catch::Contains("is empty (0 bytes): it holds no runs"));
 
   // A real file cut short (a partial copy): the superblock is there, the rest is not.
   const fs::path real = dir / "real.h5";

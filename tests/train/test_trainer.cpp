@@ -69,6 +69,30 @@ TEST_CASE("a huge learning rate ends the run as diverged, without throwing", "[t
   CHECK(std::isnan(r.test_metric));
 }
 
+TEST_CASE("a finite but huge loss ends the run as diverged (diverge_factor)", "[train][trainer]") {
+  // Adam at lr = 1e6 keeps its losses finite (the step is bounded by lr) but enormous: the
+  // run used to end ok, and its loss swallowed the report's means.
+  const auto data = testing::random_dense_task(16, 3, 2, 3, 6, LossKind::mse, 24);
+  const std::map<std::string, std::string> s{{"optimizer", "adam"}, {"lr", "1e6"},
+                                             {"batch_size", "4"},   {"hidden", "8"},
+                                             {"max_epochs", "3"},   {"patience", "0"}};
+  auto off = s;
+  off["diverge_factor"] = "0";
+  const auto unchecked = run_one(config("rnn", off), data);
+  REQUIRE(unchecked.status == "ok");  // what the rule is for: finite, huge
+  REQUIRE(unchecked.curve.size() == 3);
+  CHECK(unchecked.curve.front().valid_loss > 1e6);
+  const auto r = run_one(config("rnn", s), data);
+  CHECK(r.status == "diverged");
+  CHECK_THAT(r.error, Catch::Contains("diverge_factor 1000") && Catch::Contains("initial loss") &&
+                          Catch::Contains("after epoch 1"));
+  // An ordinary run is not touched by the default.
+  auto fine = s;
+  fine["lr"] = "0.01";
+  CHECK(run_one(config("rnn", fine), data).status == "ok");
+  CHECK(resolve({}).diverge_factor == 1000);
+}
+
 TEST_CASE("failures, cancellation and the time budget become statuses", "[train][trainer]") {
   const auto data = testing::random_dense_task(8, 3, 2, 3, 6, LossKind::mse, 23);
   const auto unknown = run_one(config("no-such-cell", {}), data);
