@@ -4,7 +4,7 @@
 # (the same "framework/..." include paths as inside the tree, so a cell file moves between
 # a plugin and framework/cells/ unchanged), the static, position-independent library
 # libcellzoo_sdk.a (cell base class, parameter and sequence layouts, registry, packed GEMM,
-# gradient check, random numbers) and the package config behind
+# gradient check, random numbers, "did you mean") and the package config behind
 # find_package(cellzoo) + cellzoo::sdk. Nothing of sweep/, store/, train/ or cli/ is in it.
 #
 # The SDK identity (framework/cells/plugin.hpp) includes a hash of the headers below, so
@@ -32,7 +32,8 @@ set(CELLZOO_SDK_SOURCES
     framework/cells/param_layout.cpp
     framework/cells/registry.cpp
     framework/cells/sequence_layout.cpp
-    framework/util/random.cpp)
+    framework/util/random.cpp
+    framework/util/suggest.cpp)
 
 set(_sdk_digest "")
 foreach(_h IN LISTS CELLZOO_SDK_HEADERS)
