@@ -494,8 +494,8 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   std::exception_ptr error;
   if (writer) try {
       const BatchSummary b = execute_batch(
-          batch, batch_configs, columns, *writer, task_data, jobs, progress, stop,
-          options.terminal, {},
+          batch, batch_configs, columns, *writer, task_data, jobs, progress, stop, options.terminal,
+          {},
           [&](const RunSpec& run, const store::RunRow& row, const train::TrainResult& r,
               const train::TrainConfig& config) { save_params(run, row, r, config); });
       summary.recorded = b.recorded;
