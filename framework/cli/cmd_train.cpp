@@ -180,8 +180,8 @@ int cmd_train(const std::vector<std::string>& args) {
     if (settings.count("task.data")) throw Error("give either --data or --set task.data, not both");
     settings["task.data"] = data_path;
   }
-  if (!out.empty()) {  // refuse before training, not after
-    if (std::filesystem::exists(out))
+  if (!out.empty()) {                      // refuse before training, not after
+    if (store::results_file_present(out))  // an empty (0-byte) file holds nothing: replaced
       throw Error("--out " + out + " already exists", "remove it or choose another name");
     if (std::filesystem::exists(sweep::params_path_for(out)))
       throw Error(sweep::params_path_for(out) + " already exists",

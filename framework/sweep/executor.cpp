@@ -385,8 +385,8 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   // Runs of another numerical path in the file (resume) or in what --reuse may copy: a
   // warning, or under strict_build an error before the file is touched.
   const bool strict = options.strict_build || spec.strict_build;
-  if (std::filesystem::exists(summary.out)) check_same_spec(summary.out, spec, spec_hash(spec));
-  if (std::filesystem::exists(summary.out))
+  if (store::results_file_present(summary.out)) check_same_spec(summary.out, spec, spec_hash(spec));
+  if (store::results_file_present(summary.out))
     check_numerical_paths(summary.out, store::ResultsReader::open(summary.out).sessions(), strict,
                           log);
   if (!options.reuse.empty()) {
