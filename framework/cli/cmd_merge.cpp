@@ -5,6 +5,7 @@
 
 #include "framework/cli/common.hpp"
 #include "framework/store/merge.hpp"
+#include "framework/store/parameters.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::cli {
@@ -71,6 +72,9 @@ int cmd_merge(const std::vector<std::string>& args) {
   std::printf("merged %zu runs from %zu files into %s (%zu duplicate%s dropped)\n",
               report.runs_merged, report.inputs, out.c_str(), report.duplicates_dropped,
               report.duplicates_dropped == 1 ? "" : "s");
+  if (report.params_copied > 0)
+    std::printf("copied %zu saved parameter files to %s\n", report.params_copied,
+                store::params_dir_for(out).c_str());
   if (report.missing_run_ids.empty())
     std::printf("all %lld runs of the spec are present\n",
                 static_cast<long long>(report.total_runs));

@@ -109,6 +109,7 @@ def test_params(d):
     p = run("merge", "-o", merged, *shards)
     files = sorted(glob.glob(os.path.join(d, "m.params", "*.params.h5")))
     assert len(files) == 6, (files, p.stdout)
+    assert "copied 6 saved parameter files" in p.stdout, p.stdout
 
     from cellzoo_analysis import load_params
     rows = runs_by_id(merged)
