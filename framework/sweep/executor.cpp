@@ -151,6 +151,27 @@ void check_same_spec(const std::string& path, const Spec& spec, const std::strin
                   " to copy its runs that are still in the sweep instead of training them");
 }
 
+// A resume whose run has another run_key than the file's run of the same id: the same spec
+// drew another configuration, which happens when another build rounds a sampled value
+// differently (README, "Reproducibility"). Refused before the file is touched.
+void check_run_keys(const std::string& path, const std::vector<RunSpec>& runs, std::int64_t begin,
+                    std::int64_t end) {
+  std::map<std::int64_t, std::string> key_of;
+  for (const auto& row : store::ResultsReader::open(path).runs()) key_of[row.run_id] = row.run_key;
+  for (std::int64_t i = begin; i < end; ++i) {
+    const auto& run = runs[static_cast<std::size_t>(i)];
+    const auto it = key_of.find(run.run_id);
+    if (it == key_of.end() || it->second == run.run_key) continue;
+    throw Error("run " + std::to_string(run.run_id) + " (" + run.label + ") has run_key " +
+                    run.run_key + " here but " + it->second + " in '" + path +
+                    "': the same spec drew another configuration, as happens when another build "
+                    "or processor rounds a sampled hyperparameter differently in its last digit",
+                "resume with the binary that made the file (cellzoo --version; the file's "
+                "numerical_path), or write to a new file with --out and --reuse '" +
+                    path + "' (runs whose configuration matches are copied)");
+  }
+}
+
 // A resume or --reuse that would put runs of another numerical path (util/build_info.hpp)
 // next to this process's: a warning that says which, or an error under strict_build.
 // `sessions` are those of the runs concerned.
@@ -421,6 +442,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
       done_keys.insert(runs[static_cast<std::size_t>(i)].run_key);
   } else if (store::results_file_present(summary.out)) {
     check_plugin_builds(summary.out, cell_rows);
+    check_run_keys(summary.out, runs, begin, end);
     writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash, shard_text));
     if (writer->hyper_columns() != file_columns)
       throw Error(summary.out + " has other hyperparameter columns than this spec",

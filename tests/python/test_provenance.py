@@ -76,6 +76,20 @@ def test_paths(d):
         assert f["runs"].shape[0] == 3
         assert text(f["provenance/1"].attrs["role"]) == "resume"
         assert len(f["provenance/1/run_ids"]) == 1
+    # A run whose configuration was drawn differently (another build can round a sampled
+    # lr differently): its run_key differs under the same run_id; refused, file untouched.
+    drawn = os.path.join(d, "drawn.h5")
+    run("sweep", spec, "--out", drawn, "--jobs", "1")
+    with h5py.File(drawn, "r+") as f:
+        rows = f["runs"][:]
+        rows["run_key"][rows["run_id"] == 1] = b"f" * 32
+        f["runs"][...] = rows
+    before = digest(drawn)
+    p = run("sweep", spec, "--out", drawn, "--jobs", "1", check=False)
+    assert p.returncode == 2 and "has run_key" in p.stderr and "ffffffff" in p.stderr and \
+        "--reuse" in p.stderr, p.stderr
+    assert digest(drawn) == before
+
     report = run("report", out, "--bootstrap", "0").stdout
     assert "mixes runs of different numerical paths" in report and OTHER in report, report
 
