@@ -6,6 +6,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "framework/cells/cell_stack.hpp"
 #include "framework/util/error.hpp"
 #include "framework/util/random.hpp"
 
@@ -70,20 +71,31 @@ Index flop_gate_count(const CellEntry& entry, const Cell<float>& cell) {
   return std::max<Index>(1, rows / cell.hidden_size());
 }
 
-double train_step_flops(Index gates, Index input, Index hidden, Index batch, Index length) {
+double train_step_flops(Index gates, Index input, Index hidden, Index batch, Index length,
+                        int layers) {
   const double G = static_cast<double>(gates), I = static_cast<double>(input),
                H = static_cast<double>(hidden),
                BT = static_cast<double>(batch) * static_cast<double>(length);
-  const double forward = 2 * G * H * I * BT + 2 * G * H * H * BT + 2 * I * H * BT;
+  const double forward = 2 * G * H * I * BT + 2 * G * H * H * BT + 2 * I * H * BT +
+                         (layers - 1) * 4 * G * H * H * BT;
   return 3 * forward;
 }
 
-TrainStepBench::TrainStepBench(const CellEntry& entry, const BenchSize& size, std::uint64_t seed)
+TrainStepBench::TrainStepBench(const CellEntry& entry, const BenchSize& size, std::uint64_t seed,
+                               int layers, double dropout)
     : size_(size),
       input_(entry.info.square_input ? size.hidden : size.input),
+      layers_(layers),
+      dropout_rng_(derive_seed(seed, "bench-dropout")),
       cell_(entry.make<float>(input_, size.hidden)),
       seq_(size.length, size.batch) {
   gates_ = flop_gate_count(entry, *cell_);
+  if (layers != 1 || dropout > 0) {
+    auto stack = std::make_unique<CellStack<float>>(entry, input_, size.hidden, layers, dropout);
+    stack->set_name(entry.info.name);
+    stack->set_dropout(DropoutMode::random, &dropout_rng_);
+    cell_ = std::move(stack);
+  }
   const Index H = size.hidden, I = input_, cols = seq_.columns();
   Rng rng(derive_seed(seed, "bench:" + entry.info.name + ":" + size.name));
   theta_.resize(cell_->parameter_count());
@@ -108,7 +120,7 @@ TrainStepBench::TrainStepBench(const CellEntry& entry, const BenchSize& size, st
 }
 
 double TrainStepBench::flops() const {
-  return train_step_flops(gates_, input_, size_.hidden, size_.batch, size_.length);
+  return train_step_flops(gates_, input_, size_.hidden, size_.batch, size_.length, layers_);
 }
 
 float TrainStepBench::step() {

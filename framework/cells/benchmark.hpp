@@ -33,13 +33,18 @@ const BenchSize& find_bench_size(std::string_view name);
 // G of the FLOP model: 1 for family rnn, 3 for gru and mut, 4 for lstm; other cells
 // (cell language) count their input-weight rows / H, at least 1.
 Index flop_gate_count(const CellEntry& entry, const Cell<float>& cell);
-// FLOPs of one step: forward 2GHIBT + 2GHHBT + 2IHBT, backward twice that.
-double train_step_flops(Index gates, Index input, Index hidden, Index batch, Index length);
+// FLOPs of one step: forward 2GHIBT + 2GHHBT + 2IHBT, backward twice that; each layer
+// above the first adds 3 x (2GHHBT + 2GHHBT).
+double train_step_flops(Index gates, Index input, Index hidden, Index batch, Index length,
+                        int layers = 1);
 
 class TrainStepBench {
  public:
-  // Square-input cells (MUT1, MUT2) run with input = hidden instead of size.input.
-  TrainStepBench(const CellEntry& entry, const BenchSize& size, std::uint64_t seed = 1);
+  // Square-input cells (MUT1, MUT2) run with input = hidden instead of size.input. With
+  // layers > 1 or dropout > 0 the cell is a CellStack drawing fresh dropout masks every
+  // step, as in training.
+  TrainStepBench(const CellEntry& entry, const BenchSize& size, std::uint64_t seed = 1,
+                 int layers = 1, double dropout = 0);
   float step();  // one training step; returns the loss before the update
   Index input() const { return input_; }
   Index gates() const { return gates_; }
@@ -48,6 +53,8 @@ class TrainStepBench {
  private:
   BenchSize size_;
   Index input_, gates_;
+  int layers_;
+  Rng dropout_rng_;
   std::unique_ptr<Cell<float>> cell_;
   SequenceLayout seq_;
   Vector<float> theta_, dtheta_, vtheta_, c_, dc_, vc_;

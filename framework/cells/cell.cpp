@@ -135,8 +135,15 @@ void Cell<S>::initialize(VectorRef<S> theta, Rng& rng, const InitOptions& option
       theta[t.offset + i] =
           t.kind == ParamKind::bias ? S(0) : static_cast<S>(rng.uniform(-bound, bound));
   }
-  if (const auto range = forget_bias_range())
-    theta.segment(range->first, range->second - range->first).setConstant(S(options.forget_bias));
+  for (const auto& [begin, end] : forget_bias_ranges())
+    theta.segment(begin, end - begin).setConstant(S(options.forget_bias));
+}
+
+template <typename S>
+std::vector<std::pair<Index, Index>> Cell<S>::forget_bias_ranges() const {
+  std::vector<std::pair<Index, Index>> out;
+  if (const auto range = forget_bias_range()) out.push_back(*range);
+  return out;
 }
 
 template <typename S>

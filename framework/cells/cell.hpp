@@ -72,6 +72,8 @@ class Cell {
 
   // Offsets [begin, end) into theta of the forget-gate bias, for cells that have one.
   virtual std::optional<std::pair<Index, Index>> forget_bias_range() const { return std::nullopt; }
+  // Every forget-gate bias range: forget_bias_range()'s, or one per layer of a CellStack.
+  virtual std::vector<std::pair<Index, Index>> forget_bias_ranges() const;
 
   // Draws the initial parameters (see InitOptions).
   void initialize(VectorRef<S> theta, Rng& rng, const InitOptions& options) const;

@@ -164,14 +164,18 @@ void bench_epochs(const std::vector<cells::CellEntry>& entries, const std::strin
 int cmd_bench(const std::vector<std::string>& args) {
   po::options_description options("options");
   std::vector<std::string> cell_names, size_names, plugin_paths;
-  int repeat = 4, epochs = 4;
-  double block_seconds = 0.2;
+  int repeat = 4, epochs = 4, layers = 1;
+  double block_seconds = 0.2, dropout = 0;
   std::string epoch_data;
   std::vector<std::string> sets;
   options.add_options()("cell,c", po::value(&cell_names)->composing()->multitoken(),
                         "cell to measure (repeatable; default rnn lstm-np gru-ra)")(
       "size,s", po::value(&size_names)->composing()->multitoken(),
       "size T, S, M, L or G (repeatable; default all five)")(
+      "layers", po::value(&layers)->default_value(1),
+      "stacked layers of each cell (1-8; layers above the first have input = hidden)")(
+      "dropout", po::value(&dropout)->default_value(0),
+      "Zaremba dropout probability, fresh masks every step as in training (0 <= p < 1)")(
       "repeat,r", po::value(&repeat)->default_value(4),
       "timed blocks per (cell, size); the median block counts")(
       "block-seconds", po::value(&block_seconds)->default_value(0.2, "0.2"),
@@ -188,14 +192,17 @@ int cmd_bench(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_args(
           "bench",
-          "[--cell NAME ...] [--size T|S|M|L|G ...] [--repeat N] [--json] [--gemm] "
-          "[--plugin PATH.so ...]\n"
+          "[--cell NAME ...] [--size T|S|M|L|G ...] [--repeat N] [--layers N] [--dropout P] "
+          "[--json] [--gemm] [--plugin PATH.so ...]\n"
           "       cellzoo bench --epoch JSB.json [--cell NAME ...] [--epochs N] [--set k=v]",
           options, args, vm))
     return 0;
   load_plugins(plugin_paths);
   if (repeat < 1) throw Error("--repeat must be at least 1", "e.g. --repeat 4");
   if (!(block_seconds > 0)) throw Error("--block-seconds must be positive", "e.g. 0.2");
+  if (layers < 1 || layers > 8) throw Error("--layers must be 1..8", "e.g. --layers 2");
+  if (!(dropout >= 0 && dropout < 1))
+    throw Error("--dropout must be in [0, 1)", "e.g. --dropout 0.5");
 
   const auto& registry = cells::CellRegistry::instance();
   if (!epoch_data.empty()) {
@@ -220,13 +227,15 @@ int cmd_bench(const std::vector<std::string>& args) {
 
   const bool json = vm.count("json") > 0;
   if (!json) {
-    std::printf("float32, one thread; median of %d blocks of >= %.2f s\n", repeat, block_seconds);
+    std::printf("float32, one thread; median of %d blocks of >= %.2f s", repeat, block_seconds);
+    if (layers > 1 || dropout > 0) std::printf("; %d layer(s), dropout %g", layers, dropout);
+    std::printf("\n");
     std::printf("%-10s %-4s %2s %5s %5s %4s %5s %12s %9s %11s\n", "cell", "size", "G", "I", "H",
                 "B", "T", "sequences/s", "GFLOP/s", "ms/step");
   }
   for (const auto& entry : entries) {
     for (const auto& size : sizes) {
-      cells::TrainStepBench bench(entry, size);
+      cells::TrainStepBench bench(entry, size, 1, layers, dropout);
       double cpu = 0;
       const double seconds =
           cells::median_seconds_per_call([&] { bench.step(); }, repeat, block_seconds, &cpu);
@@ -235,11 +244,12 @@ int cmd_bench(const std::vector<std::string>& args) {
       const bool square = bench.input() != size.input;
       if (json) {
         std::printf(
-            "{\"cell\": %s, \"size\": %s, \"gates\": %ld, \"input\": %ld, \"hidden\": %ld, "
+            "{\"cell\": %s, \"size\": %s, \"layers\": %d, \"dropout\": %g, \"gates\": %ld, "
+            "\"input\": %ld, \"hidden\": %ld, "
             "\"batch\": %ld, \"length\": %ld, \"square_input\": %s, \"seconds_per_step\": %.6g, "
             "\"cpu_seconds_per_step\": %.6g, "
             "\"sequences_per_s\": %.6g, \"gflops\": %.6g, \"flops_per_step\": %.6g}\n",
-            json_string(entry.info.name).c_str(), json_string(size.name).c_str(),
+            json_string(entry.info.name).c_str(), json_string(size.name).c_str(), layers, dropout,
             static_cast<long>(bench.gates()), static_cast<long>(bench.input()),
             static_cast<long>(size.hidden), static_cast<long>(size.batch),
             static_cast<long>(size.length), square ? "true" : "false", seconds, cpu, seqs, gflops,

@@ -52,21 +52,16 @@ bool save_run_parameters(const std::string& path, const train::RunConfig& config
   info.hidden_size = config.hyper.hidden;
   std::map<std::string, std::vector<cells::ParamTensor>> groups;
   std::vector<std::string> order;
-  for (const auto& t : r.tensors) {
+  for (const auto& t : r.tensors) {  // groups cell or cell_0.., readout, embedding
     if (!groups.count(t.group)) order.push_back(t.group);
-    groups[t.group].push_back({t.name, t.rows, t.cols, t.offset, cells::ParamKind::input_weight});
+    groups[t.group].push_back({t.name, t.rows, t.cols, t.offset, t.kind});
   }
-  // Kinds of the cell's tensors come from the cell's own layout.
   const auto entry = cells::CellRegistry::instance().get(config.cell);
   Index cell_input = 0;
   train::choose_input_mode(task, entry.info, config.hyper.embed, config.hyper.hidden, &cell_input);
   info.input_size = cell_input;
-  const auto cell = entry.make<float>(cell_input, config.hyper.hidden);
-  for (auto& t : groups["cell"]) t.kind = cell->layout().find(t.name).kind;
-  for (auto& [g, tensors] : groups)
-    for (auto& t : tensors)
-      if (g != "cell" && t.cols == 1) t.kind = cells::ParamKind::bias;
   info.extra = extra;
+  info.extra["layers"] = std::to_string(config.hyper.layers);
   info.extra["task"] = config.task;
   info.extra["input_mode"] = r.input_mode;
   info.extra["best_epoch"] = std::to_string(r.best_epoch);

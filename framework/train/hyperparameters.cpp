@@ -24,6 +24,13 @@ HyperparameterSpec real(std::string name, std::string def, double lo, double hi,
                         std::string meaning) {
   return {std::move(name), HyperType::real, std::move(def), std::move(meaning), lo, hi, {}};
 }
+// A real in [lo, hi): hi itself is excluded.
+HyperparameterSpec real_below(std::string name, std::string def, double lo, double hi,
+                              std::string meaning) {
+  auto spec = real(std::move(name), std::move(def), lo, hi, std::move(meaning));
+  spec.open_max = true;
+  return spec;
+}
 HyperparameterSpec boolean(std::string name, std::string def, std::string meaning) {
   return {std::move(name), HyperType::boolean, std::move(def), std::move(meaning), 0, 1, {}};
 }
@@ -84,7 +91,8 @@ std::string canonical(const HyperparameterSpec& spec, const std::string& text) {
     }
     case HyperType::real: {
       double v = 0;
-      if (!parse_double(text, v) || v < spec.min || v > spec.max) throw bad();
+      if (!parse_double(text, v) || v < spec.min || v > spec.max || (spec.open_max && v >= spec.max))
+        throw bad();
       char buf[40];
       std::snprintf(buf, sizeof buf, "%.17g", v);
       // Shortest text that round-trips, so "0.1" stays "0.1".
@@ -121,7 +129,7 @@ std::string HyperparameterSpec::allowed() const {
              ", " + number_text(max) + "]";
     case HyperType::real:  // infinity itself is never a valid value
       return "real in " + (min <= -kBig ? std::string("(-inf") : "[" + number_text(min)) + ", " +
-             (max >= kBig ? std::string("inf)") : number_text(max) + "]");
+             (max >= kBig ? std::string("inf)") : number_text(max) + (open_max ? ")" : "]"));
     case HyperType::boolean:
       return "true|false";
     case HyperType::choice:
@@ -133,6 +141,13 @@ std::string HyperparameterSpec::allowed() const {
 const std::vector<HyperparameterSpec>& hyperparameter_table() {
   static const std::vector<HyperparameterSpec> table = {
       integer("hidden", "64", 1, 1e6, "hidden units of the cell (Greff's blocks, N)"),
+      integer("layers", "1", 1, 8,
+              "stacked layers of the cell: layer 1 reads the input layer, layer k reads layer "
+              "k-1's h, the readout reads the top layer (Jozefowicz: 1-4)"),
+      real_below("dropout", "0", 0, 1,
+                 "dropout probability (Zaremba et al. 2014): on the input of every layer and on "
+                 "the top layer's output, never on the recurrent connections; inverted "
+                 "scaling, training only"),
       integer("embed", "auto", 0, 1e6,
               "input layer: auto = one-hot straight into the cell if the vocabulary is <= 128 "
               "and the cell takes any input size, else an embedding of size hidden (dense "
@@ -216,6 +231,8 @@ TrainConfig resolve(const std::map<std::string, std::string>& settings) {
   auto as_int = [&](const char* k) { return static_cast<int>(std::stoll(v.at(k))); };
   auto as_real = [&](const char* k) { return std::strtod(v.at(k).c_str(), nullptr); };
   c.hidden = as_int("hidden");
+  c.layers = as_int("layers");
+  c.dropout = as_real("dropout");
   c.embed = v.at("embed") == "auto" ? -1 : as_int("embed");
   c.optimizer = v.at("optimizer") == "sgd" ? OptimizerKind::sgd : OptimizerKind::adam;
   c.lr = as_real("lr");

@@ -20,6 +20,7 @@ struct HyperparameterSpec {
   double min = 0;  // inclusive bounds for integer / real
   double max = 0;
   std::vector<std::string> choices;  // for choice; for integers, extra words allowed (e.g. "auto")
+  bool open_max = false;             // reals: max itself is excluded ([min, max))
   std::string allowed() const;       // e.g. "real in [0, 1]" or "one of sgd, adam"
 };
 
@@ -33,6 +34,8 @@ enum class Reduction { mean, sequence };
 
 struct TrainConfig {
   int hidden = 64;
+  int layers = 1;       // stacked layers of the cell (cells/cell_stack.hpp)
+  double dropout = 0;   // Zaremba dropout probability, 0 <= p < 1
   int embed = -1;  // -1 = auto, 0 = raw input into the cell, N = embedding / projection size
   OptimizerKind optimizer = OptimizerKind::adam;
   double lr = 1e-3;

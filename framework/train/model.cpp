@@ -74,30 +74,38 @@ Model<S>::Model(const cells::CellEntry& cell, const datasets::TaskInfo& task,
     : task_(task), hidden_(hyper.hidden), init_scale_(hyper.init_scale) {
   if (task.output_size < 1) throw Error("task " + task.name + " declares no outputs");
   mode_ = choose_input_mode(task, cell.info, hyper.embed, hyper.hidden, &cell_input_);
-  cell_ = cell.make<S>(cell_input_, hidden_);
+  cell_ = std::make_unique<cells::CellStack<S>>(cell, cell_input_, hidden_, hyper.layers,
+                                                hyper.dropout);
+  cell_->set_name(cell.info.name);
   forget_bias_ = hyper.forget_bias;
-  for (const auto& t : cell_->layout().tensors()) add_tensor(t.name, "cell", t.rows, t.cols);
+  const int N = cell_->layers();
+  for (int k = 0; k < N; ++k)
+    for (const auto& t : cell_->layer(k).layout().tensors())
+      add_tensor(t.name, N == 1 ? "cell" : "cell_" + std::to_string(k), t.rows, t.cols, t.kind);
   cell_size_ = cell_->parameter_count();
   if (size_ != cell_size_)
     throw Error("cell " + cell.info.name + ": inconsistent parameter layout");
+  using cells::ParamKind;
   readout_w_ = size_;
-  add_tensor("readout.W", "readout", task.output_size, hidden_);
+  add_tensor("readout.W", "readout", task.output_size, hidden_, ParamKind::input_weight);
   readout_b_ = size_;
-  add_tensor("readout.b", "readout", task.output_size, 1);
+  add_tensor("readout.b", "readout", task.output_size, 1, ParamKind::bias);
   if (mode_ == InputMode::embedding) {
     embed_w_ = size_;
-    add_tensor("embedding.E", "embedding", cell_input_, task.input_size);
+    add_tensor("embedding.E", "embedding", cell_input_, task.input_size, ParamKind::input_weight);
   } else if (mode_ == InputMode::projection) {
     embed_w_ = size_;
-    add_tensor("projection.W", "embedding", cell_input_, task.input_size);
+    add_tensor("projection.W", "embedding", cell_input_, task.input_size,
+               ParamKind::input_weight);
     embed_b_ = size_;
-    add_tensor("projection.b", "embedding", cell_input_, 1);
+    add_tensor("projection.b", "embedding", cell_input_, 1, ParamKind::bias);
   }
 }
 
 template <typename S>
-void Model<S>::add_tensor(std::string name, std::string group, Index rows, Index cols) {
-  tensors_.push_back({std::move(name), std::move(group), rows, cols, size_});
+void Model<S>::add_tensor(std::string name, std::string group, Index rows, Index cols,
+                          cells::ParamKind kind) {
+  tensors_.push_back({std::move(name), std::move(group), rows, cols, size_, kind});
   size_ += rows * cols;
 }
 
@@ -142,11 +150,13 @@ void zero_padding(M& m, const cells::SequenceLayout& seq) {
 template <typename S>
 S Model<S>::forward(ConstVectorRef<S> theta, const Batch& batch, const cells::CellState<S>* initial,
                     cells::CellState<S>* final, BatchStats* stats, Rng* noise_rng, double noise_std,
-                    Reduction reduction) {
+                    Reduction reduction, Rng* dropout_rng) {
   if (theta.size() != size_) throw Error("model forward: wrong parameter vector size");
   have_gradient_ = false;
   input_layer(theta, batch, noise_rng, noise_std);
   h_.resize(hidden_, batch.layout.columns());
+  cell_->set_dropout(dropout_rng ? cells::DropoutMode::random : cells::DropoutMode::off,
+                     dropout_rng);
   cell_->forward(theta.segment(0, cell_size_), x_, batch.layout, initial, h_, final);
   readout(theta, batch.layout.columns());
   const S objective = losses(batch, stats, reduction, true);
@@ -162,7 +172,7 @@ S Model<S>::evaluate(ConstVectorRef<S> theta, const Batch& batch,
   have_gradient_ = false;
   input_layer(theta, batch, nullptr, 0);
   h_.resize(hidden_, batch.layout.columns());
-  cell_->infer(theta.segment(0, cell_size_), x_, batch.layout, initial, h_, final);
+  cell_->infer(theta.segment(0, cell_size_), x_, batch.layout, initial, h_, final);  // no dropout
   readout(theta, batch.layout.columns());
   return losses(batch, stats, reduction, false);
 }

@@ -1,6 +1,7 @@
-// The model trained by cellzoo: input layer -> recurrent cell -> linear readout at every
-// step -> loss, over ONE flat parameter vector laid out [cell | readout | input layer], so
-// the optimiser, clipping, gradient checks and saving see one contiguous block.
+// The model trained by cellzoo: input layer -> recurrent cell (a stack of `layers` layers
+// with Zaremba dropout, cells/cell_stack.hpp) -> linear readout at every step -> loss, over
+// ONE flat parameter vector laid out [cell layers | readout | input layer], so the
+// optimiser, clipping, gradient checks and saving see one contiguous block.
 //
 // Input layer (chosen by `embed`, see hyperparameters.hpp):
 //   one_hot  tokens as one-hot vectors straight into the cell (small vocabularies)
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/cells/cell_stack.hpp"
 #include "framework/cells/registry.hpp"
 #include "framework/train/batching.hpp"
 #include "framework/train/hyperparameters.hpp"
@@ -31,8 +33,11 @@ const char* input_mode_name(InputMode mode);
 // One named tensor of the model's flat parameter vector.
 struct ModelTensor {
   std::string name;   // "readout.W", or the cell's own name ("R", "W_i", ...)
-  std::string group;  // "cell", "readout" or "embedding" (embedding or input projection)
+  // "cell" (one layer) or "cell_0".."cell_{N-1}" (layers = N >= 2, bottom first),
+  // "readout" or "embedding" (embedding or input projection)
+  std::string group;
   Index rows = 0, cols = 0, offset = 0;
+  cells::ParamKind kind = cells::ParamKind::input_weight;
   Index size() const { return rows * cols; }
 };
 
@@ -60,7 +65,7 @@ class Model {
   const std::vector<ModelTensor>& tensors() const { return tensors_; }
   InputMode input_mode() const { return mode_; }
   Index cell_input_size() const { return cell_input_; }
-  cells::Cell<S>& cell() { return *cell_; }
+  cells::CellStack<S>& cell() { return *cell_; }
   Index state_count() const { return cell_->state_count(); }
 
   // Draws initial parameters: the cell's own rule, readout and projection
@@ -70,20 +75,24 @@ class Model {
 
   // Runs the batch and returns the objective (see the file comment); adds the batch's
   // sums to `stats` if given. `initial`/`final` carry the cell state (truncated BPTT).
-  // With `noise_rng`, Gaussian noise of std `noise_std` is added to the cell input.
+  // With `noise_rng`, Gaussian noise of std `noise_std` is added to the cell input. With
+  // `dropout_rng` (training) the stack draws fresh dropout masks from it; without it
+  // (evaluation) there is no dropout.
   S forward(ConstVectorRef<S> theta, const Batch& batch, const cells::CellState<S>* initial,
             cells::CellState<S>* final, BatchStats* stats, Rng* noise_rng = nullptr,
-            double noise_std = 0, Reduction reduction = Reduction::mean);
-  // The same objective and stats as forward() without noise, bit for bit, by the cell's
-  // forward-only pass (Cell::infer) and without the loss gradients: for evaluation.
-  // backward() is refused after it.
+            double noise_std = 0, Reduction reduction = Reduction::mean,
+            Rng* dropout_rng = nullptr);
+  // The same objective and stats as forward() without noise or dropout, bit for bit, by
+  // the cell's forward-only pass (Cell::infer) and without the loss gradients: for
+  // evaluation. backward() is refused after it.
   S evaluate(ConstVectorRef<S> theta, const Batch& batch, const cells::CellState<S>* initial,
              cells::CellState<S>* final, BatchStats* stats, Reduction reduction = Reduction::mean);
   // Gradient of the objective of the last forward() (same batch) into `grad`.
   void backward(ConstVectorRef<S> theta, const Batch& batch, VectorRef<S> grad);
 
  private:
-  void add_tensor(std::string name, std::string group, Index rows, Index cols);
+  void add_tensor(std::string name, std::string group, Index rows, Index cols,
+                  cells::ParamKind kind);
   // The steps of forward(): x_ from the batch, y_ = V h_ + c, then the losses (and, with
   // `gradient`, dy_).
   void input_layer(ConstVectorRef<S> theta, const Batch& batch, Rng* noise_rng, double noise_std);
@@ -94,7 +103,7 @@ class Model {
   InputMode mode_;
   Index hidden_, cell_input_, size_ = 0;
   double init_scale_, forget_bias_ = 0;
-  std::unique_ptr<cells::Cell<S>> cell_;
+  std::unique_ptr<cells::CellStack<S>> cell_;
   std::vector<ModelTensor> tensors_;
   Index cell_size_ = 0, readout_w_ = 0, readout_b_ = 0, embed_w_ = -1, embed_b_ = -1;
   // Workspace of the last forward().

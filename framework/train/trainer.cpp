@@ -119,7 +119,8 @@ class Trainer {
         model_(cells::CellRegistry::instance().get(config.cell), data.info, config.hyper),
         evaluator_(data, config.hyper),
         order_rng_(derive_seed(config.seed, "data-order")),
-        noise_rng_(derive_seed(config.seed, "input-noise")) {}
+        noise_rng_(derive_seed(config.seed, "input-noise")),
+        dropout_rng_(derive_seed(config.seed, "dropout")) {}
 
   void run() {
     check_data(data_);
@@ -193,7 +194,7 @@ class Trainer {
   void update(const Batch& b, int epoch, long index, const cells::CellState<float>* initial,
               cells::CellState<float>* final, BatchStats& stats, double lr) {
     const float loss = model_.forward(theta_, b, initial, final, &stats, &noise_rng_,
-                                      hyper_.input_noise, hyper_.reduction);
+                                      hyper_.input_noise, hyper_.reduction, &dropout_rng_);
     if (!std::isfinite(loss))
       throw Stop{"diverged", "non-finite training loss in epoch " + std::to_string(epoch) +
                                  " (batch " + std::to_string(index + 1) + ")"};
@@ -250,7 +251,7 @@ class Trainer {
   Clock::time_point start_;
   Model<float> model_;
   Evaluator evaluator_;
-  Rng order_rng_, noise_rng_;
+  Rng order_rng_, noise_rng_, dropout_rng_;
   Vector<float> theta_, grad_;
   std::unique_ptr<Optimizer> optimizer_;
   std::optional<StreamBatcher> streams_;

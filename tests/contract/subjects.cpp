@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "framework/cells/cell_stack.hpp"
 #include "framework/lang/lang_cell.hpp"
 #include "framework/plugins/loader.hpp"
 #include "framework/util/error.hpp"
@@ -41,6 +42,17 @@ const std::vector<Subject>& contract_subjects() {
     std::sort(files.begin(), files.end());
     for (const auto& name : files)
       out.push_back({name, lang::make_entry(lang::load_cell(name), name)});
+    // Stacks (cells/cell_stack.hpp): every registered cell at 2 layers with dropout 0.3
+    // (masks per unit, fixed), and a few other shapes: 3 layers without dropout, one
+    // layer with dropout, a cell-language cell and a square-input cell stacked.
+    auto stack = [&out](const cells::CellEntry& base, int layers, double dropout) {
+      auto entry = cells::stack_entry(base, layers, dropout);
+      out.push_back({entry.info.name, std::move(entry)});
+    };
+    for (const auto& name : registry.names()) stack(registry.get(name), 2, 0.3);
+    stack(registry.get("lstm"), 3, 0);
+    stack(registry.get("gru"), 1, 0.5);
+    stack(lang::make_entry(lang::load_cell("lang:lstm-fgr"), "lang:lstm-fgr"), 2, 0.3);
     return out;
   }();
   return subjects;

@@ -91,20 +91,29 @@ TEST_CASE("contract: every subject is a well-formed registry entry", "[contract]
       InitOptions init;
       init.forget_bias = 1.5;
       cell->initialize(theta, rng, init);
-      const auto forget = cell->forget_bias_range();
+      const auto forget = cell->forget_bias_ranges();
+      auto in_forget = [&forget](Index i) {
+        for (const auto& [begin, end] : forget)
+          if (i >= begin && i < end) return true;
+        return false;
+      };
       for (const auto& t : cell->layout().tensors())
         for (Index i = t.offset; i < t.offset + t.size(); ++i) {
           INFO("tensor " << t.name << ", entry " << i - t.offset);
-          if (forget && i >= forget->first && i < forget->second)
+          if (in_forget(i))
             CHECK(theta[i] == 1.5);
           else if (t.kind == ParamKind::bias)
             CHECK(theta[i] == 0);
           else
             CHECK(std::abs(theta[i]) <= 1 / std::sqrt(double(H)));
         }
-      if (forget) {
-        CHECK(forget->first < forget->second);
-        CHECK(forget->second <= cell->parameter_count());
+      if (const auto single = cell->forget_bias_range()) {
+        REQUIRE(forget.size() == 1);
+        CHECK(forget[0] == *single);
+      }
+      for (const auto& [begin, end] : forget) {
+        CHECK(begin < end);
+        CHECK(end <= cell->parameter_count());
       }
       Vector<double> wrong(cell->parameter_count() + 1);
       CHECK_THROWS_AS(cell->initialize(wrong, rng, init), Error);

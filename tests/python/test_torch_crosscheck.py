@@ -1,6 +1,7 @@
 """Cross-check of cellzoo's rnn, lstm-np and gru-ra against PyTorch's nn.RNN, nn.LSTM and
 nn.GRU in float64: outputs, final states, input gradients and every parameter gradient
-must agree to 1e-9 (max abs), for full and variable-length batches.
+must agree to 1e-9 (max abs), for full and variable-length batches, one layer and
+stacks of two (num_layers=2 against cellzoo's layers = 2: PyTorch's layer k is cell_k).
 
 PyTorch builds the layer with random weights (biases included), draws the input, initial
 state and an upstream gradient on the outputs, and computes the reference with autograd.
@@ -24,8 +25,14 @@ except ImportError:
 
 TOLERANCE = 1e-9
 
-# (cell, T, B, I, H, lengths or None for all full)
+# (cell, T, B, I, H, lengths or None for all full[, layers])
 CASES = [
+    ("rnn", 6, 3, 4, 5, None, 2),
+    ("rnn", 6, 4, 4, 5, [6, 5, 3, 1], 2),
+    ("lstm-np", 6, 3, 4, 5, None, 2),
+    ("lstm-np", 6, 4, 4, 5, [6, 5, 3, 1], 2),
+    ("gru-ra", 6, 3, 4, 5, None, 2),
+    ("gru-ra", 6, 4, 4, 5, [6, 5, 3, 1], 2),
     ("rnn", 7, 3, 4, 5, None),
     ("rnn", 4, 6, 3, 8, None),
     ("rnn", 7, 4, 4, 5, [7, 6, 3, 1]),
@@ -38,7 +45,11 @@ CASES = [
 ]
 
 MODULES = {"rnn": torch.nn.RNN, "lstm-np": torch.nn.LSTM, "gru-ra": torch.nn.GRU}
-PARAMS = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+
+
+def params(layers):
+    return [f"{kind}_l{k}" for k in range(layers)
+            for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
 
 def driver_path():
@@ -77,15 +88,15 @@ def read_tensors(path):
     return out
 
 
-def torch_reference(cell, T, B, I, H, lengths, seed):
+def torch_reference(cell, T, B, I, H, lengths, seed, layers=1):
     gen = torch.Generator().manual_seed(seed)
-    module = MODULES[cell](I, H).double()
+    module = MODULES[cell](I, H, num_layers=layers).double()
     with torch.no_grad():
         for p in module.parameters():
             p.copy_(torch.rand(p.shape, generator=gen, dtype=torch.float64) * 1.2 - 0.6)
     x = torch.randn(T, B, I, generator=gen, dtype=torch.float64, requires_grad=True)
-    h0 = 0.5 * torch.randn(1, B, H, generator=gen, dtype=torch.float64)
-    c0 = 0.5 * torch.randn(1, B, H, generator=gen, dtype=torch.float64)
+    h0 = 0.5 * torch.randn(layers, B, H, generator=gen, dtype=torch.float64)
+    c0 = 0.5 * torch.randn(layers, B, H, generator=gen, dtype=torch.float64)
     dy = torch.randn(T, B, H, generator=gen, dtype=torch.float64)
     lens = lengths or [T] * B
     mask = torch.zeros(T, B, 1, dtype=torch.float64)
@@ -102,23 +113,24 @@ def torch_reference(cell, T, B, I, H, lengths, seed):
     (y * dy).sum().backward()
     ref = {"y": y.detach().reshape(T * B, H), "grad_x": x.grad.reshape(T * B, I)}
     if cell == "lstm-np":
-        ref["h_n"], ref["c_n"] = final[0][0].detach(), final[1][0].detach()
+        ref["h_n"] = final[0].detach().reshape(layers * B, H)
+        ref["c_n"] = final[1].detach().reshape(layers * B, H)
     else:
-        ref["h_n"] = final[0].detach()
-    for name in PARAMS:
+        ref["h_n"] = final.detach().reshape(layers * B, H)
+    for name in params(layers):
         p = getattr(module, name)
         ref["grad_" + name] = p.grad.reshape(p.shape[0], -1)
-    inputs = {"x": x.detach().reshape(T * B, I), "h0": h0[0], "c0": c0[0],
-              "dy": dy.reshape(T * B, H)}
-    inputs.update({name: getattr(module, name).detach() for name in PARAMS})
+    inputs = {"x": x.detach().reshape(T * B, I), "h0": h0.reshape(layers * B, H),
+              "c0": c0.reshape(layers * B, H), "dy": dy.reshape(T * B, H)}
+    inputs.update({name: getattr(module, name).detach() for name in params(layers)})
     return inputs, ref, lens
 
 
-def run_driver(driver, cell, I, H, lens, inputs, workdir):
+def run_driver(driver, cell, I, H, lens, inputs, workdir, layers=1):
     in_path = os.path.join(workdir, "in.txt")
     out_path = os.path.join(workdir, "out.txt")
     with open(in_path, "w") as f:
-        f.write(f"cell {cell}\ninput {I}\nhidden {H}\n")
+        f.write(f"cell {cell}\ninput {I}\nhidden {H}\nlayers {layers}\n")
         f.write("lengths " + " ".join(str(n) for n in lens) + "\n")
         for name, t in inputs.items():
             if name == "c0" and cell != "lstm-np":
@@ -147,13 +159,16 @@ def main():
     driver = driver_path()
     failures = 0
     with tempfile.TemporaryDirectory() as workdir:
-        for k, (cell, T, B, I, H, lengths) in enumerate(CASES):
-            inputs, ref, lens = torch_reference(cell, T, B, I, H, lengths, seed=100 + k)
-            worst = compare(ref, run_driver(driver, cell, I, H, lens, inputs, workdir))
+        for k, case in enumerate(CASES):
+            cell, T, B, I, H, lengths = case[:6]
+            layers = case[6] if len(case) > 6 else 1
+            inputs, ref, lens = torch_reference(cell, T, B, I, H, lengths, 100 + k, layers)
+            worst = compare(ref, run_driver(driver, cell, I, H, lens, inputs, workdir, layers))
             name, err = max(worst.items(), key=lambda kv: kv[1])
             ok = err <= TOLERANCE
             failures += not ok
-            shape = f"T={T} B={B} I={I} H={H}" + (f" lengths={lengths}" if lengths else "")
+            shape = (f"T={T} B={B} I={I} H={H} L={layers}"
+                     + (f" lengths={lengths}" if lengths else ""))
             print(f"{'ok  ' if ok else 'FAIL'} {cell:8s} {shape:38s} max |diff| {err:.2e} ({name})")
             if not ok:
                 for n, e in sorted(worst.items()):

@@ -2,6 +2,9 @@
 // differences in double: every loss, every input layer, variable lengths, masked steps.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <optional>
+
 #include "fixtures.hpp"
 #include "framework/train/model.hpp"
 
@@ -12,8 +15,11 @@ using datasets::LossKind;
 namespace {
 
 // Relative 2-norm error between the analytic and the numeric gradient of one batch.
+// With a dropout seed, every forward draws the same training masks (a fresh Rng of that
+// seed), so the loss is a fixed function of theta.
 double model_gradient_error(const std::string& cell, const datasets::TaskData& data,
-                            TrainConfig hyper, InputMode expect_mode) {
+                            TrainConfig hyper, InputMode expect_mode,
+                            std::optional<std::uint64_t> dropout_seed = std::nullopt) {
   const auto entry = cells::CellRegistry::instance().get(cell);
   Model<double> model(entry, data.info, hyper);
   REQUIRE(model.input_mode() == expect_mode);
@@ -27,19 +33,23 @@ double model_gradient_error(const std::string& cell, const datasets::TaskData& d
   const Batch batch = make_batch(data.train, members, data.info);
   REQUIRE_FALSE(batch.layout.all_full());  // variable lengths exercised
 
+  auto forward = [&](const Vector<double>& th) {
+    std::optional<Rng> masks;
+    if (dropout_seed) masks.emplace(*dropout_seed);
+    return model.forward(th, batch, nullptr, nullptr, nullptr, nullptr, 0, hyper.reduction,
+                         masks ? &*masks : nullptr);
+  };
   Vector<double> grad(theta.size());
-  model.forward(theta, batch, nullptr, nullptr, nullptr, nullptr, 0, hyper.reduction);
+  forward(theta);
   model.backward(theta, batch, grad);
   Vector<double> numeric(theta.size());
   const double eps = 1e-6;
   for (Index i = 0; i < theta.size(); ++i) {
     const double keep = theta[i];
     theta[i] = keep + eps;
-    const double up =
-        model.forward(theta, batch, nullptr, nullptr, nullptr, nullptr, 0, hyper.reduction);
+    const double up = forward(theta);
     theta[i] = keep - eps;
-    const double down =
-        model.forward(theta, batch, nullptr, nullptr, nullptr, nullptr, 0, hyper.reduction);
+    const double down = forward(theta);
     theta[i] = keep;
     numeric[i] = (up - down) / (2 * eps);
   }
@@ -86,6 +96,61 @@ TEST_CASE("model gradient: every registered cell, embedded tokens", "[train][mod
                                  InputMode::embedding) < 1e-6);
     }
   }
+}
+
+TEST_CASE("model gradient: stacked layers with training dropout masks",
+          "[train][model][gradient][stack]") {
+  const auto data = testing::random_token_task(3, 6, 4, 2, 5, 15);
+  for (const std::string cell : {"lstm", "gru", "mut1", "rnn"}) {
+    DYNAMIC_SECTION(cell) {
+      const auto hyper = resolve({{"hidden", "4"}, {"embed", "4"}, {"layers", "2"}});
+      CHECK(model_gradient_error(cell, data, hyper, InputMode::embedding) < 1e-6);
+      const auto dropped =
+          resolve({{"hidden", "4"}, {"embed", "4"}, {"layers", "3"}, {"dropout", "0.3"}});
+      CHECK(model_gradient_error(cell, data, dropped, InputMode::embedding, 5) < 1e-6);
+    }
+  }
+}
+
+TEST_CASE("model: layers name the parameter groups, dropout only with a mask stream",
+          "[train][model][stack]") {
+  const auto data = testing::random_token_task(3, 6, 4, 2, 5, 16);
+  const auto& lstm = cells::CellRegistry::instance().get("lstm");
+  const auto one = resolve({{"hidden", "4"}});
+  const auto three = resolve({{"hidden", "4"}, {"layers", "3"}, {"dropout", "0.5"}});
+  Model<double> m1(lstm, data.info, one), m3(lstm, data.info, three);
+  std::vector<std::string> groups1, groups3;
+  for (const auto& t : m1.tensors()) groups1.push_back(t.group + "/" + t.name);
+  for (const auto& t : m3.tensors()) groups3.push_back(t.group + "/" + t.name);
+  CHECK(groups1.front() == "cell/W");
+  CHECK(std::count(groups3.begin(), groups3.end(), "cell_0/W") == 1);
+  CHECK(std::count(groups3.begin(), groups3.end(), "cell_2/p_o") == 1);
+  CHECK(std::count(groups3.begin(), groups3.end(), "cell/W") == 0);
+  // lstm: 4H(I+H+1) + 3H per layer; layers 2 and 3 read I = H = 4.
+  const Index layer1 = 4 * 4 * (m1.cell_input_size() + 4 + 1) + 3 * 4;
+  const Index upper = 4 * 4 * (4 + 4 + 1) + 3 * 4;
+  CHECK(m3.parameter_count() == m1.parameter_count() + 2 * upper);
+  CHECK(m3.cell().layer(0).parameter_count() == layer1);
+  CHECK(m3.state_count() == 6);
+
+  // Evaluation passes (no mask stream) are deterministic and equal with or without
+  // dropout set; a training pass with masks differs.
+  Vector<double> theta(m3.parameter_count());
+  Rng rng(3);
+  m3.initialize(theta, rng);
+  std::vector<Index> members;
+  for (Index i = 0; i < static_cast<Index>(data.train.size()); ++i) members.push_back(i);
+  const Batch batch = make_batch(data.train, members, data.info);
+  Model<double> m3_plain(lstm, data.info, resolve({{"hidden", "4"}, {"layers", "3"}}));
+  const double eval = m3.forward(theta, batch, nullptr, nullptr, nullptr);
+  CHECK(eval == m3_plain.forward(theta, batch, nullptr, nullptr, nullptr));
+  Rng masks(9);
+  const double train =
+      m3.forward(theta, batch, nullptr, nullptr, nullptr, nullptr, 0, Reduction::mean, &masks);
+  CHECK(train != eval);
+  Rng same(9);
+  CHECK(train ==
+        m3.forward(theta, batch, nullptr, nullptr, nullptr, nullptr, 0, Reduction::mean, &same));
 }
 
 TEST_CASE("embed=auto picks the input layer by the documented rule", "[train][model]") {
