@@ -76,8 +76,8 @@ double train_step_flops(Index gates, Index input, Index hidden, Index batch, Ind
   const double G = static_cast<double>(gates), I = static_cast<double>(input),
                H = static_cast<double>(hidden),
                BT = static_cast<double>(batch) * static_cast<double>(length);
-  const double forward = 2 * G * H * I * BT + 2 * G * H * H * BT + 2 * I * H * BT +
-                         (layers - 1) * 4 * G * H * H * BT;
+  const double forward =
+      2 * G * H * I * BT + 2 * G * H * H * BT + 2 * I * H * BT + (layers - 1) * 4 * G * H * H * BT;
   return 3 * forward;
 }
 

@@ -163,12 +163,12 @@ void CellStack<S>::run_layers(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
   }
   if (dropped_) h_out = h_[static_cast<std::size_t>(N - 1)].cwiseProduct(mask_.back());
   if (final && N > 1) {
-    // Swap the layers' finals into place: buffers circulate, nothing is allocated.
+    // Copied, as a single cell does: a `final` of the right sizes allocates nothing.
     final->resize(static_cast<std::size_t>(state_count()));
     for (int k = 0; k < N; ++k)
       for (Index j = 0; j < per_layer_; ++j)
-        (*final)[static_cast<std::size_t>(k * per_layer_ + j)].swap(
-            final_[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)]);
+        (*final)[static_cast<std::size_t>(k * per_layer_ + j)] =
+            final_[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)];
   }
 }
 
@@ -213,8 +213,8 @@ CellEntry stack_entry(const CellEntry& base, int layers, double dropout) {
   e.info.description = std::to_string(layers) + " layer(s) of " + base.info.name +
                        (dropout > 0 ? std::string(", Zaremba dropout ") + p : std::string()) +
                        ": " + base.info.description;
-  e.info.param_formula = base.info.param_formula + " for layer 1, with I = H for layers 2.." +
-                         std::to_string(layers);
+  e.info.param_formula =
+      base.info.param_formula + " for layer 1, with I = H for layers 2.." + std::to_string(layers);
   // A square-input base needs I == H for the first layer, like the cell itself.
   e.make_float = [base, layers, dropout](Index i, Index h) {
     return std::make_unique<CellStack<float>>(base, i, h, layers, dropout);

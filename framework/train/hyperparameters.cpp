@@ -91,7 +91,8 @@ std::string canonical(const HyperparameterSpec& spec, const std::string& text) {
     }
     case HyperType::real: {
       double v = 0;
-      if (!parse_double(text, v) || v < spec.min || v > spec.max || (spec.open_max && v >= spec.max))
+      if (!parse_double(text, v) || v < spec.min || v > spec.max ||
+          (spec.open_max && v >= spec.max))
         throw bad();
       char buf[40];
       std::snprintf(buf, sizeof buf, "%.17g", v);

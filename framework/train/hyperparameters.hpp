@@ -34,9 +34,9 @@ enum class Reduction { mean, sequence };
 
 struct TrainConfig {
   int hidden = 64;
-  int layers = 1;       // stacked layers of the cell (cells/cell_stack.hpp)
-  double dropout = 0;   // Zaremba dropout probability, 0 <= p < 1
-  int embed = -1;  // -1 = auto, 0 = raw input into the cell, N = embedding / projection size
+  int layers = 1;      // stacked layers of the cell (cells/cell_stack.hpp)
+  double dropout = 0;  // Zaremba dropout probability, 0 <= p < 1
+  int embed = -1;      // -1 = auto, 0 = raw input into the cell, N = embedding / projection size
   OptimizerKind optimizer = OptimizerKind::adam;
   double lr = 1e-3;
   double momentum = 0.9;

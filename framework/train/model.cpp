@@ -95,8 +95,7 @@ Model<S>::Model(const cells::CellEntry& cell, const datasets::TaskInfo& task,
     add_tensor("embedding.E", "embedding", cell_input_, task.input_size, ParamKind::input_weight);
   } else if (mode_ == InputMode::projection) {
     embed_w_ = size_;
-    add_tensor("projection.W", "embedding", cell_input_, task.input_size,
-               ParamKind::input_weight);
+    add_tensor("projection.W", "embedding", cell_input_, task.input_size, ParamKind::input_weight);
     embed_b_ = size_;
     add_tensor("projection.b", "embedding", cell_input_, 1, ParamKind::bias);
   }

@@ -32,7 +32,7 @@ const char* input_mode_name(InputMode mode);
 
 // One named tensor of the model's flat parameter vector.
 struct ModelTensor {
-  std::string name;   // "readout.W", or the cell's own name ("R", "W_i", ...)
+  std::string name;  // "readout.W", or the cell's own name ("R", "W_i", ...)
   // "cell" (one layer) or "cell_0".."cell_{N-1}" (layers = N >= 2, bottom first),
   // "readout" or "embedding" (embedding or input projection)
   std::string group;

@@ -184,7 +184,8 @@ int run(const std::string& in_path, const std::string& out_path) {
   Mat h_n(L * B, H), c_n(L * B, H);
   for (int k = 0; k < L; ++k) {
     h_n.middleRows(k * B, B) = final.at(static_cast<std::size_t>(k * per)).transpose();
-    if (lstm) c_n.middleRows(k * B, B) = final.at(static_cast<std::size_t>(k * per + 1)).transpose();
+    if (lstm)
+      c_n.middleRows(k * B, B) = final.at(static_cast<std::size_t>(k * per + 1)).transpose();
   }
   write_tensor(f, "h_n", h_n);
   if (lstm) write_tensor(f, "c_n", c_n);
