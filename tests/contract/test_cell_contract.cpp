@@ -127,7 +127,10 @@ TEST_CASE("contract: gradients match finite differences in double", "[contract][
       const auto r = gradcheck(s.entry, default_gradcheck_problems(s.entry.info.square_input));
       INFO(s.name << ": worst tensor " << r.worst_tensor << ", error " << r.max_error);
       CHECK(r.problems == 4);
-      CHECK(r.max_error < 1e-7);
+      // In a stack the bottom layer's small gradients (peepholes through three layers)
+      // carry more finite-difference noise: 1e-6 there, `cellzoo gradcheck`'s default.
+      const bool stack = s.name.find("[layers=") != std::string::npos;
+      CHECK(r.max_error < (stack ? 1e-6 : 1e-7));
     }
   }
 }
