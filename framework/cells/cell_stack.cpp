@@ -128,7 +128,7 @@ void CellStack<S>::run_layers(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
                               MatrixRef<S> h_out, CellState<S>* final, bool infer) {
   const int N = layers();
   const Index C = seq.columns();
-  dropped_ = !infer && p_ > 0 && mode_ != DropoutMode::off;
+  dropped_ = p_ > 0 && mode_ != DropoutMode::off;
   if (dropped_) draw_masks(C);
   for (int k = 0; k < N; ++k) {
     const auto K = static_cast<std::size_t>(k);

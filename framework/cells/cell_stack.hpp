@@ -63,13 +63,14 @@ class CellStack final : public Cell<S> {
                   const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
   void do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                    ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override;
-  // Evaluation: every layer's forward-only pass, never dropout.
+  // Every layer's forward-only pass; masks as in forward() (the model evaluates with
+  // DropoutMode::off).
   void do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                 const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
 
  private:
   void draw_masks(Index columns);
-  // forward() and infer(): the layers bottom to top (`infer`: forward-only, no masks).
+  // forward() and infer(): the layers bottom to top (`infer`: their forward-only passes).
   void run_layers(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                   const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final, bool infer);
   ConstVectorRef<S> slice(const ConstVectorRef<S>& theta, int k) const;

@@ -171,7 +171,8 @@ S Model<S>::evaluate(ConstVectorRef<S> theta, const Batch& batch,
   have_gradient_ = false;
   input_layer(theta, batch, nullptr, 0);
   h_.resize(hidden_, batch.layout.columns());
-  cell_->infer(theta.segment(0, cell_size_), x_, batch.layout, initial, h_, final);  // no dropout
+  cell_->set_dropout(cells::DropoutMode::off);  // evaluation never drops
+  cell_->infer(theta.segment(0, cell_size_), x_, batch.layout, initial, h_, final);
   readout(theta, batch.layout.columns());
   return losses(batch, stats, reduction, false);
 }
