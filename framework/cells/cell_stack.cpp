@@ -116,9 +116,8 @@ void CellStack<S>::do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
 }
 
 template <typename S>
-void CellStack<S>::do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
-                            const SequenceLayout& seq, const CellState<S>* initial,
-                            MatrixRef<S> h_out, CellState<S>* final) {
+void CellStack<S>::do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                            const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
   run_layers(theta, x, seq, initial, h_out, final, true);
 }
 
