@@ -2,6 +2,7 @@
 // malformed-input error, and (when present) the shared JSB Chorales statistics.
 #include "datasets/piano_roll.hpp"
 #include "helpers.hpp"
+#include "tests/skip.hpp"
 
 using namespace cellzoo;
 using namespace cellzoo::datasets;
@@ -134,10 +135,7 @@ TEST_CASE("music: missing data names --data and the fetch script", "[datasets][m
 
 TEST_CASE("music: JSB Chorales split statistics", "[datasets][music][shared]") {
   const auto path = shared_dataset("jsb_chorales/jsb_chorales.json");
-  if (!path) {
-    WARN("skipped: no shared JSB Chorales (set CELLZOO_SHARED_DATASETS)");
-    return;
-  }
+  if (!path) CELLZOO_SKIP("no shared JSB Chorales (set CELLZOO_SHARED_DATASETS)");
   const TaskData d = build_music(*path);
   // Expected numbers computed once with /usr/bin/python3 from the same JSON:
   //   d = json.load(open("jsb_chorales.json"))
@@ -168,32 +166,32 @@ TEST_CASE("music: JSB Chorales split statistics", "[datasets][music][shared]") {
   CHECK(d.info.baseline < 88 * 0.6932);
 }
 
-TEST_CASE("music: the other shared piano-roll sets load", "[datasets][music][shared]") {
-  // Pieces and time steps from each set's PROVENANCE.md; every piece has >= 2 steps, so
-  // the scored steps are the time steps minus one per piece.
-  struct Set {
-    const char* file;
-    std::size_t pieces[3];
-    Index steps[3];
-  };
-  for (const Set& set : {Set{"nottingham/nottingham.json", {694, 173, 170}, {176561, 45513, 44463}},
-                         Set{"piano_midi/piano_midi.json", {87, 12, 25}, {75911, 8540, 19036}}}) {
-    DYNAMIC_SECTION(set.file) {
-      const auto path = shared_dataset(set.file);
-      if (!path) {
-        WARN("skipped: no shared " << set.file);
-        continue;
-      }
-      const TaskData d = build_music(*path);
-      int k = 0;
-      for (Split split : {Split::train, Split::valid, Split::test}) {
-        const auto& seqs = d.sequences(split);
-        Index steps = 0;
-        for (const Sequence& s : seqs) steps += s.length();
-        CHECK(seqs.size() == set.pieces[k]);
-        CHECK(steps == set.steps[k] - static_cast<Index>(set.pieces[k]));
-        ++k;
-      }
-    }
+namespace {
+
+// Pieces and time steps per split from the set's PROVENANCE.md; every piece has >= 2 steps,
+// so the scored steps are the time steps minus one per piece.
+void check_piano_roll_set(const char* file, const std::size_t (&pieces)[3],
+                          const Index (&steps)[3]) {
+  const auto path = shared_dataset(file);
+  if (!path) CELLZOO_SKIP("no shared " << file << " (set CELLZOO_SHARED_DATASETS)");
+  const TaskData d = build_music(*path);
+  int k = 0;
+  for (Split split : {Split::train, Split::valid, Split::test}) {
+    const auto& seqs = d.sequences(split);
+    Index total = 0;
+    for (const Sequence& s : seqs) total += s.length();
+    CHECK(seqs.size() == pieces[k]);
+    CHECK(total == steps[k] - static_cast<Index>(pieces[k]));
+    ++k;
   }
+}
+
+}  // namespace
+
+TEST_CASE("music: the shared Nottingham set loads", "[datasets][music][shared]") {
+  check_piano_roll_set("nottingham/nottingham.json", {694, 173, 170}, {176561, 45513, 44463});
+}
+
+TEST_CASE("music: the shared Piano-midi set loads", "[datasets][music][shared]") {
+  check_piano_roll_set("piano_midi/piano_midi.json", {87, 12, 25}, {75911, 8540, 19036});
 }

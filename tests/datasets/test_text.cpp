@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "helpers.hpp"
+#include "tests/skip.hpp"
 
 using namespace cellzoo;
 using namespace cellzoo::datasets;
@@ -143,10 +144,7 @@ TEST_CASE("chars: unknown characters and malformed PTB files", "[datasets][chars
 
 TEST_CASE("words and chars on the shared Penn Treebank", "[datasets][words][chars][shared]") {
   const auto dir = shared_dataset("ptb/ptb.train.txt");
-  if (!dir) {
-    WARN("skipped: no shared PTB (set CELLZOO_SHARED_DATASETS)");
-    return;
-  }
+  if (!dir) CELLZOO_SKIP("no shared PTB (set CELLZOO_SHARED_DATASETS)");
   const auto ptb = dir->parent_path();
   // Counts from ptb/PROVENANCE.md (tokens with one <eos> per line; character tokens plus
   // one line break per line), re-checked with /usr/bin/python3 str.split() and count("\n").

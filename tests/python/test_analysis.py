@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from functools import partial
 
 try:
     import h5py
@@ -27,6 +28,7 @@ matplotlib.use("Agg")
 from cellzoo_analysis import (ResultsError, compare, join_curves, load_curves,  # noqa: E402
                               load_runs, plots)
 from cellzoo_analysis.synthetic import write_synthetic_results  # noqa: E402
+from skipping import run_tests, skip  # noqa: E402
 
 EXE = os.environ.get("CELLZOO_EXE", "")
 
@@ -139,10 +141,8 @@ def test_compare(d):
 
 
 def test_against_cli(d):
-    if not EXE:
-        print("note: CELLZOO_EXE not set; the C++ comparison was skipped")
-        return
-    assert os.path.exists(EXE), f"CELLZOO_EXE={EXE} does not exist (build the cellzoo target)"
+    if not EXE or not os.path.exists(EXE):
+        skip(f"CELLZOO_EXE ({EXE!r}) is not built; the C++ comparison needs it (run through ctest)")
     path = write_synthetic_results(os.path.join(d, "cli.h5"), trials=30, seed=7, missing=4,
                                    categorical=True)
     runs = load_runs(path)
@@ -303,11 +303,8 @@ def test_type_hints():
 def main():
     test_type_hints()
     with tempfile.TemporaryDirectory(prefix="cellzoo_analysis_") as d:
-        test_load(d)
-        test_compare(d)
-        test_against_cli(d)
-        test_bad_input(d)
-        test_plots(d)
+        run_tests(partial(test_load, d), partial(test_compare, d), partial(test_against_cli, d),
+                  partial(test_bad_input, d), partial(test_plots, d))
 
 
 if __name__ == "__main__":

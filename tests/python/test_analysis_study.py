@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 import warnings
+from functools import partial
 
 try:
     import h5py
@@ -21,6 +22,7 @@ from cellzoo_analysis import (ImportanceWarning, importance, load_curves,  # noq
                               load_runs, to_optuna_study)
 from cellzoo_analysis.importance import fanova_table  # noqa: E402
 from cellzoo_analysis.synthetic import write_synthetic_results  # noqa: E402
+from skipping import run_tests, skip  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -57,8 +59,7 @@ def test_xarray(d):
     try:
         import xarray  # noqa: F401
     except ImportError:
-        print("note: xarray missing (apt-get install python3-xarray); as_xarray not tested")
-        return
+        skip("xarray missing (apt-get install python3-xarray); as_xarray not tested")
     path = write_synthetic_results(os.path.join(d, "x.h5"), trials=4, seed=2, epochs=5)
     tidy = load_curves(path)
     arr = load_curves(path, as_xarray=True)
@@ -134,10 +135,8 @@ def test_importance_warns(d):
 
 def main():
     with tempfile.TemporaryDirectory(prefix="cellzoo_study_") as d:
-        test_load_runs_order_and_types(d)
-        test_xarray(d)
-        test_optuna_study(d)
-        test_importance_warns(d)
+        run_tests(partial(test_load_runs_order_and_types, d), partial(test_xarray, d),
+                  partial(test_optuna_study, d), partial(test_importance_warns, d))
 
 
 if __name__ == "__main__":

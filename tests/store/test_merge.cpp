@@ -8,6 +8,7 @@
 #include "framework/store/merge.hpp"
 #include "framework/store/results_file.hpp"
 #include "framework/util/error.hpp"
+#include "tests/skip.hpp"
 #include "tests/store/store_test_util.hpp"
 
 using namespace cellzoo::store;
@@ -139,10 +140,7 @@ TEST_CASE("merge refuses mismatched or foreign inputs and existing outputs", "[s
 
 TEST_CASE("cellzoo merge prints what it merged", "[store]") {
   const fs::path exe = CELLZOO_EXE;
-  if (!fs::exists(exe)) {
-    WARN("skipped: " << exe << " is not built (build the cellzoo target)");
-    return;
-  }
+  if (!fs::exists(exe)) CELLZOO_SKIP(exe << " is not built (build the cellzoo target)");
   const fs::path dir = fresh_dir("merge-cli");
   write_file(dir / "a.h5", {0, 1, 2});
   write_file(dir / "b.h5", {2, 3});

@@ -33,11 +33,6 @@ TEST_CASE("every registered cell drives a tiny data set's training loss towards 
 
 TEST_CASE("lstm solves the adding problem where rnn stays near the baseline",
           "[train][learning][adding]") {
-  const auto& registry = cells::CellRegistry::instance();
-  if (!registry.contains("lstm")) {
-    WARN("cell 'lstm' is not registered yet; skipping");
-    return;
-  }
   const auto data = testing::adding_task(2000, 50, 41);
   // T = 50, 20 epochs of 63 Adam steps: the LSTM (forget bias 1) leaves the plateau
   // around epoch 10 for seeds 1-4 and reaches an mse of about 5e-4; the RNN stays at ~0.16.
