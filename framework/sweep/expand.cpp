@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include "framework/sweep/evolution.hpp"
 #include "framework/sweep/spec.hpp"
@@ -64,32 +65,6 @@ std::string sample(const Dimension& d, Rng& rng) {
 std::string draw(const Dimension& d, const std::string& name, std::uint64_t draw_seed) {
   Rng rng(derive_seed(draw_seed, name));
   return sample(d, rng);
-}
-
-// The [space] values of trial `trial` (the same for every cell).
-std::map<std::string, std::string> trial_values(const Spec& spec, std::int64_t trial,
-                                                std::int64_t points) {
-  std::map<std::string, std::string> values;
-  const auto trial_seed = derive_seed(spec.seed, "trial/" + std::to_string(trial));
-  if (spec.search == Search::random) {
-    for (const auto& [name, dim] : spec.space) values[name] = draw(dim, name, trial_seed);
-    return values;
-  }
-  // Grid: trials 0..points-1 are one full pass over the grid, the next ones repeat it with
-  // new seeds. Mixed radix over the sorted names of the lists, the last name varying
-  // fastest. Distributions are drawn per run index as in random search (paired across
-  // cells): a grid over task.length with a random learning rate at each point.
-  auto index = trial % points;
-  for (auto it = spec.space.rbegin(); it != spec.space.rend(); ++it) {
-    if (it->second.is_distribution()) {
-      values[it->first] = draw(it->second, it->first, trial_seed);
-      continue;
-    }
-    const auto n = static_cast<std::int64_t>(it->second.values.size());
-    values[it->first] = it->second.values.at(static_cast<std::size_t>(index % n));
-    index /= n;
-  }
-  return values;
 }
 
 std::string origin_of(const Spec& spec, const std::string& key) {
@@ -172,54 +147,164 @@ std::vector<HyperColumn> hyper_columns(const Spec& spec) {
 }
 
 std::vector<RunSpec> expand(const Spec& spec) {
-  const auto per_cell = runs_per_cell(spec);
-  const auto points = spec.search == Search::grid ? grid_points(spec) : 1;
-  const auto columns = hyper_columns(spec);
+  const RunEnumerator enumerator(spec);
   std::vector<RunSpec> runs;
-  runs.reserve(static_cast<std::size_t>(run_count(spec)));
-
-  // Hyperparameters depend on the trial only; compute them once per trial.
-  std::vector<std::map<std::string, std::string>> trials;
-  trials.reserve(static_cast<std::size_t>(per_cell));
-  for (std::int64_t t = 0; t < per_cell; ++t) trials.push_back(trial_values(spec, t, points));
-
-  for (const auto& cell : spec.cells) {
-    for (std::int64_t t = 0; t < per_cell; ++t) {
-      RunSpec run;
-      run.run_id = static_cast<std::int64_t>(runs.size());
-      run.cell = cell;
-      run.task = spec.task;
-      run.trial = t;
-      run.seed = derive_seed(spec.seed, cell + "/trial/" + std::to_string(t));
-      for (const auto& [k, v] : spec.fixed) run.settings[k] = v.text;
-      for (const auto& [k, v] : trials[static_cast<std::size_t>(t)]) {
-        run.settings[k] = v;
-        if (k.rfind("task.", 0) == 0) run.task_options[k.substr(5)] = v;  // searched option
-      }
-      for (const auto& [k, v] : spec.task_options) {
-        run.settings["task." + k] = v.text;
-        run.task_options[k] = v.text;
-      }
-      for (const auto& c : columns) {
-        const auto& text = run.settings.at(c.name);
-        if (c.kind == HyperColumn::Kind::number)
-          run.hyper[c.name] = *parse_number(text);
-        else
-          run.hyper[c.name] = text;
-      }
-      std::string key_text =
-          "cell=" + cell + "\ntask=" + spec.task + "\nseed=" + std::to_string(run.seed) + "\n";
-      for (const auto& [k, v] : run.settings) key_text += k + "=" + v + "\n";
-      run.run_key = hash_hex128(key_text);
-      run.label = cell;
-      for (const auto& [name, dim] : spec.space)
-        run.label += "/" + name + ":" + label_value(run.settings.at(name));
-      run.label += "/trial:" + std::to_string(t);
-      run.config = resolve_settings(spec, run);
-      runs.push_back(std::move(run));
-    }
-  }
+  runs.reserve(static_cast<std::size_t>(enumerator.size()));
+  enumerator.visit(0, enumerator.size(), [&](const RunSpec& run) { runs.push_back(run); });
   return runs;
+}
+
+// ---- RunEnumerator -------------------------------------------------------------------
+
+RunEnumerator::RunEnumerator(const Spec& spec) : spec_(spec) {
+  if (spec.search == Search::evolution)
+    throw Error("an evolutionary search (search = evolution) has no run list to enumerate",
+                "its runs depend on earlier results; run it with 'cellzoo sweep'");
+  per_cell_ = sweep::runs_per_cell(spec_);
+  total_ = run_count(spec_);
+  points_ = spec_.search == Search::grid ? grid_points(spec_) : 1;
+  columns_ = hyper_columns(spec_);
+  std::map<std::string, Slot> slots;  // the settings' keys: fixed, [space], task options
+  for (const auto& [k, v] : spec_.fixed) slots[k] = Slot{k, v.text, -1};
+  for (const auto& [name, dim] : spec_.space) {
+    slots[name] = Slot{name, "", static_cast<int>(dims_.size())};
+    dims_.emplace_back(name, dim);
+  }
+  for (const auto& [k, v] : spec_.task_options) slots["task." + k] = Slot{"task." + k, v.text, -1};
+  for (auto& [key, slot] : slots) slots_.push_back(std::move(slot));
+}
+
+void RunEnumerator::range_check(std::int64_t run_id) const {
+  if (run_id < 0 || run_id >= total_)
+    throw Error("run " + std::to_string(run_id) + " is outside the spec's runs 0.." +
+                    std::to_string(total_ - 1),
+                "run ids count from 0 in the order of expand(): cell-major, then trial");
+}
+
+const std::string& RunEnumerator::cell_of(std::int64_t run_id) const {
+  range_check(run_id);
+  return spec_.cells[static_cast<std::size_t>(run_id / per_cell_)];
+}
+
+std::int64_t RunEnumerator::trial_of(std::int64_t run_id) const {
+  range_check(run_id);
+  return run_id % per_cell_;
+}
+
+// The [space] values of trial `trial` (the same for every cell), one per dims_.
+std::vector<std::string> RunEnumerator::trial_values(std::int64_t trial) const {
+  std::vector<std::string> values(dims_.size());
+  const auto trial_seed = derive_seed(spec_.seed, "trial/" + std::to_string(trial));
+  if (spec_.search == Search::random) {
+    for (std::size_t d = 0; d < dims_.size(); ++d)
+      values[d] = draw(dims_[d].second, dims_[d].first, trial_seed);
+    return values;
+  }
+  // Grid: trials 0..points-1 are one full pass over the grid, the next ones repeat it with
+  // new seeds. Mixed radix over the sorted names of the lists, the last name varying
+  // fastest. Distributions are drawn per run index as in random search (paired across
+  // cells): a grid over task.length with a random learning rate at each point.
+  auto index = trial % points_;
+  for (std::size_t d = dims_.size(); d-- > 0;) {
+    const auto& [name, dim] = dims_[d];
+    if (dim.is_distribution()) {
+      values[d] = draw(dim, name, trial_seed);
+      continue;
+    }
+    const auto n = static_cast<std::int64_t>(dim.values.size());
+    values[d] = dim.values.at(static_cast<std::size_t>(index % n));
+    index /= n;
+  }
+  return values;
+}
+
+std::map<std::string, std::string> RunEnumerator::trial_settings(std::int64_t trial) const {
+  const auto values = trial_values(trial);
+  std::map<std::string, std::string> settings;
+  for (const auto& slot : slots_)
+    settings.emplace_hint(settings.end(), slot.key,
+                          slot.dim < 0 ? slot.text : values[static_cast<std::size_t>(slot.dim)]);
+  return settings;
+}
+
+std::string RunEnumerator::run_key(std::int64_t run_id) const {
+  const auto& cell = cell_of(run_id);
+  const auto trial = run_id % per_cell_;
+  const auto values = trial_values(trial);
+  const auto seed = derive_seed(spec_.seed, cell + "/trial/" + std::to_string(trial));
+  std::string key_text =
+      "cell=" + cell + "\ntask=" + spec_.task + "\nseed=" + std::to_string(seed) + "\n";
+  for (const auto& slot : slots_)
+    key_text.append(slot.key)
+        .append("=")
+        .append(slot.dim < 0 ? slot.text : values[static_cast<std::size_t>(slot.dim)])
+        .append("\n");
+  return hash_hex128(key_text);
+}
+
+RunSpec RunEnumerator::describe(std::int64_t run_id) const {
+  RunSpec run;
+  run.run_id = run_id;
+  run.cell = cell_of(run_id);
+  run.task = spec_.task;
+  run.trial = run_id % per_cell_;
+  run.seed = derive_seed(spec_.seed, run.cell + "/trial/" + std::to_string(run.trial));
+  run.settings = trial_settings(run.trial);
+  for (const auto& [k, v] : run.settings)
+    if (k.rfind("task.", 0) == 0)
+      run.task_options.emplace_hint(run.task_options.end(), k.substr(5), v);
+  for (const auto& c : columns_) {
+    const auto& text = run.settings.at(c.name);
+    if (c.kind == HyperColumn::Kind::number)
+      run.hyper[c.name] = *parse_number(text);
+    else
+      run.hyper[c.name] = text;
+  }
+  std::string key_text =
+      "cell=" + run.cell + "\ntask=" + spec_.task + "\nseed=" + std::to_string(run.seed) + "\n";
+  for (const auto& [k, v] : run.settings) key_text += k + "=" + v + "\n";
+  run.run_key = hash_hex128(key_text);
+  run.label = run.cell;
+  for (const auto& [name, dim] : dims_)
+    run.label += "/" + name + ":" + label_value(run.settings.at(name));
+  run.label += "/trial:" + std::to_string(run.trial);
+  return run;
+}
+
+RunSpec RunEnumerator::at(std::int64_t run_id) const {
+  RunSpec run = describe(run_id);
+  run.config = resolve_settings(spec_, run);
+  return run;
+}
+
+void RunEnumerator::check(std::int64_t begin, std::int64_t end) const {
+  // Values that are the same in many trials (fixed, task options, grid and choice values)
+  // are checked once; drawn numbers once per trial. resolve() checks each value on its own,
+  // so a run is valid when each of its values is; the first run with a bad one is then
+  // resolved to throw expand()'s error.
+  std::set<std::pair<std::string, std::string>> good;
+  const auto ok = [&](const std::string& key, const std::string& value, bool cache) {
+    if (cache && good.count({key, value})) return true;
+    if (!train::hyperparameter_value_ok(key, value)) return false;
+    if (cache) good.emplace(key, value);
+    return true;
+  };
+  const auto trial_ok = [&](std::int64_t trial) {
+    const auto values = trial_values(trial);
+    for (const auto& slot : slots_) {
+      if (slot.key.rfind("task.", 0) == 0) continue;  // the task checks its options
+      if (slot.dim < 0) {
+        if (!ok(slot.key, slot.text, true)) return false;
+        continue;
+      }
+      const auto d = static_cast<std::size_t>(slot.dim);
+      if (!ok(slot.key, values[d], !dims_[d].second.is_distribution())) return false;
+    }
+    return true;
+  };
+  visit_trials(begin, end, [&](std::int64_t i, std::int64_t trial) {
+    if (!trial_ok(trial)) (void)at(i);  // throws expand()'s error for run i
+  });
 }
 
 Shard parse_shard(std::string_view text) {

@@ -10,6 +10,7 @@
 //     name matches.
 //   - expand() lists every run: cell-major in the spec's cell order, then trial. In random
 //     search trial i draws the same hyperparameters for every cell (paired comparison).
+//     RunEnumerator computes run i from i alone, without the list.
 //   - shard_range() cuts [0, total) into N contiguous blocks for `--shard K/N`.
 #pragma once
 
@@ -107,6 +108,15 @@ std::string spec_hash(const Spec& spec);
 
 // ---- Runs ----------------------------------------------------------------------------
 
+struct HyperColumn {
+  enum class Kind { number, text };
+  std::string name;
+  Kind kind = Kind::number;
+};
+// The hyperparameter columns of the results file, in a stable order: [space] names, then
+// [fixed] names (each sorted), then "task.<key>" for task options.
+std::vector<HyperColumn> hyper_columns(const Spec& spec);
+
 using HyperValue = std::variant<double, std::string>;
 
 struct RunSpec {
@@ -133,21 +143,87 @@ std::int64_t run_count(const Spec& spec);  // cells x runs_per_cell
 // derive_seed(seed, "trial/<i>")). Lists are choices. Used by the evolutionary search.
 std::map<std::string, std::string> draw_settings(const Spec& spec, std::uint64_t draw_seed);
 // Every run of the spec. Validates each run's settings against the training engine's
-// hyperparameter table, reporting an unknown name with its spec line.
+// hyperparameter table, reporting an unknown name with its spec line. Materialises the
+// whole list (about 9 KB a run): sweeps use RunEnumerator, which computes one run at a time.
 std::vector<RunSpec> expand(const Spec& spec);
+
+// The runs of a random or grid search without the list: run i (its cell, trial, seed,
+// settings, hyper values, run key, label and config) is computed from i alone, exactly as
+// expand()[i], so a shard of a million-run sweep enumerates only its own runs. An
+// evolutionary search has no run list (its runs depend on earlier results): the
+// constructor refuses one. Holds a copy of the spec; about 1 KB plus the spec.
+class RunEnumerator {
+ public:
+  explicit RunEnumerator(const Spec& spec);
+
+  const Spec& spec() const { return spec_; }
+  std::int64_t size() const { return total_; }  // run_count(spec)
+  std::int64_t runs_per_cell() const { return per_cell_; }
+  const std::vector<HyperColumn>& columns() const { return columns_; }
+
+  // Run `run_id` (0 <= run_id < size(), else cellzoo::Error) with its config resolved; a
+  // bad setting throws what expand() throws for that run.
+  RunSpec at(std::int64_t run_id) const;
+  // at() without resolving the config (run.config keeps its defaults): the cheap part.
+  RunSpec describe(std::int64_t run_id) const;
+  // Just the run key, cheaper still (no maps).
+  std::string run_key(std::int64_t run_id) const;
+  const std::string& cell_of(std::int64_t run_id) const;
+  std::int64_t trial_of(std::int64_t run_id) const;
+  // The settings of trial `trial` (fixed, drawn, and task.* options): the same for every
+  // cell, and all that run.config depends on.
+  std::map<std::string, std::string> trial_settings(std::int64_t trial) const;
+
+  // Calls f(const RunSpec&) for runs [begin, end) in order, one at a time (at()).
+  template <typename F>
+  void visit(std::int64_t begin, std::int64_t end, F&& f) const {
+    for (std::int64_t i = begin; i < end; ++i) f(at(i));
+  }
+  // Calls f(run_id, trial) once for each trial among runs [begin, end), at its first run
+  // there, in run order. A run's settings (and config) depend on its trial alone, so
+  // what is checked per setting is checked per trial: a few bits a trial.
+  template <typename F>
+  void visit_trials(std::int64_t begin, std::int64_t end, F&& f) const {
+    begin = begin < 0 ? 0 : begin;
+    end = end > total_ ? total_ : end;
+    if (begin >= end) return;
+    const std::int64_t first = begin % per_cell_;
+    std::vector<bool> seen(
+        static_cast<std::size_t>(end - begin < per_cell_ ? end - begin : per_cell_));
+    for (std::int64_t i = begin; i < end; ++i) {
+      const std::int64_t trial = i % per_cell_;
+      const auto bit = static_cast<std::size_t>((trial - first + per_cell_) % per_cell_);
+      if (seen[bit]) continue;
+      seen[bit] = true;
+      f(i, trial);
+    }
+  }
+  // Validates the settings of runs [begin, end) as expand() does, throwing the same error
+  // for the first bad run, but once per trial and value rather than once per run.
+  void check(std::int64_t begin, std::int64_t end) const;
+  // The [space] values of trial `trial` (the same for every cell), one per
+  // spec().space entry in order.
+  std::vector<std::string> trial_values(std::int64_t trial) const;
+
+ private:
+  // Where a settings entry comes from: a fixed or [task] text, or [space] dimension `dim`.
+  struct Slot {
+    std::string key;
+    std::string text;  // fixed / task option value (dim < 0)
+    int dim = -1;      // index into dims_
+  };
+  void range_check(std::int64_t run_id) const;
+
+  Spec spec_;
+  std::int64_t per_cell_ = 0, total_ = 0, points_ = 1;
+  std::vector<HyperColumn> columns_;
+  std::vector<std::pair<std::string, Dimension>> dims_;  // spec_.space, in order
+  std::vector<Slot> slots_;                              // settings keys, sorted
+};
 
 // Resolves every cell of `spec.cells` in the registry (cell-language files are read and
 // checked); an unknown or broken cell is one error at the spec line that names it.
 void check_cells(const Spec& spec);
-
-struct HyperColumn {
-  enum class Kind { number, text };
-  std::string name;
-  Kind kind = Kind::number;
-};
-// The hyperparameter columns of the results file, in a stable order: [space] names, then
-// [fixed] names (each sorted), then "task.<key>" for task options.
-std::vector<HyperColumn> hyper_columns(const Spec& spec);
 
 // ---- Sharding ------------------------------------------------------------------------
 

@@ -68,8 +68,10 @@ bool parse_bool(const std::string& text, bool& out) {
   return false;
 }
 
-// Checks one value against its spec and returns the canonical text.
-std::string canonical(const HyperparameterSpec& spec, const std::string& text) {
+// Checks one value against its spec and returns the canonical text ("" for a valid real
+// when `text_wanted` is false: the shortest round-trip form is the costly part).
+std::string canonical(const HyperparameterSpec& spec, const std::string& text,
+                      bool text_wanted = true) {
   auto bad = [&]() {
     return Error(
         "hyperparameter " + spec.name + "=" + text + " is not valid: expected " + spec.allowed(),
@@ -94,6 +96,7 @@ std::string canonical(const HyperparameterSpec& spec, const std::string& text) {
       if (!parse_double(text, v) || v < spec.min || v > spec.max ||
           (spec.open_max && v >= spec.max))
         throw bad();
+      if (!text_wanted) return {};
       char buf[40];
       std::snprintf(buf, sizeof buf, "%.17g", v);
       // Shortest text that round-trips, so "0.1" stays "0.1".
@@ -259,6 +262,19 @@ TrainConfig resolve(const std::map<std::string, std::string>& settings) {
   c.data_seed = static_cast<std::uint64_t>(std::stoll(v.at("data_seed")));
   c.reduction = v.at("reduction") == "mean" ? Reduction::mean : Reduction::sequence;
   return c;
+}
+
+bool hyperparameter_value_ok(const std::string& name, const std::string& value) {
+  const auto& table = hyperparameter_table();
+  const auto spec = std::find_if(table.begin(), table.end(),
+                                 [&](const HyperparameterSpec& s) { return s.name == name; });
+  if (spec == table.end()) return false;
+  try {
+    (void)canonical(*spec, value, false);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 std::string hyperparameter_help() {

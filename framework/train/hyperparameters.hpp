@@ -70,6 +70,10 @@ struct TrainConfig {
 // cellzoo::Error naming an unknown key (listing the valid ones) or a bad value (naming
 // the key, the value and what is allowed).
 TrainConfig resolve(const std::map<std::string, std::string>& settings);
+// Whether resolve() accepts `value` for hyperparameter `name` (false for an unknown name);
+// resolve() checks every value on its own, so a settings map is valid when each entry is.
+// Cheap: a sweep checks a million runs' drawn values with it.
+bool hyperparameter_value_ok(const std::string& name, const std::string& value);
 
 // The table as aligned text, one hyperparameter per line (for --help).
 std::string hyperparameter_help();
