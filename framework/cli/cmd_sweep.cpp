@@ -22,6 +22,7 @@
 #include "framework/sweep/batch.hpp"
 #include "framework/sweep/evolution.hpp"
 #include "framework/sweep/executor.hpp"
+#include "framework/sweep/run_json.hpp"
 #include "framework/train/model.hpp"
 #include "framework/util/error.hpp"
 
@@ -90,21 +91,51 @@ void dry_run_evolution(const sweep::Spec& spec, const std::string& out, std::ost
   os << "output: " << out << "\n";
 }
 
+// --dry-run --format json: one line of JSON per run of the share (sweep/run_json.hpp), with
+// the model's size; nothing else on stdout.
+void dry_run_json(const std::vector<sweep::RunSpec>& runs, std::int64_t begin, std::int64_t end,
+                  const std::string& task, sweep::TaskDataCache& cache, std::ostream& os) {
+  std::map<std::string, std::pair<long, std::string>> models;  // model shape -> size, input
+  for (std::int64_t i = begin; i < end; ++i) {
+    const auto& run = runs[static_cast<std::size_t>(i)];
+    const auto& c = run.config;
+    std::string key = run.cell + "|" + c.values.at("hidden") + "|" + c.values.at("layers") + "|" +
+                      c.values.at("embed");
+    for (const auto& [k, v] : c.task_options) key += "|" + k + "=" + v;
+    auto it = models.find(key);
+    if (it == models.end()) try {
+        const train::Model<float> model(cells::CellRegistry::instance().get(run.cell),
+                                        cache.get(task, c)->info, c);
+        it = models
+                 .emplace(key, std::make_pair(static_cast<long>(model.parameter_count()),
+                                              train::input_mode_name(model.input_mode())))
+                 .first;
+      } catch (const Error& e) {
+        throw Error(std::string(e.what()) + " (run " + run.label + ")", e.hint());
+      }
+    os << sweep::run_json(run, it->second.first, it->second.second) << "\n";
+  }
+}
+
 // --dry-run: everything run_sweep checks before it touches a file (the expansion, every
 // run's settings, the task options and data, the cells), plus each cell's model on the
 // task; then a summary. Trains nothing and creates no file.
 int dry_run(const sweep::Spec& spec, const std::string& out_option,
             const std::optional<sweep::Shard>& shard, const std::vector<std::string>& reuse,
-            std::ostream& os) {
+            bool json, std::ostream& os) {
   const std::string out = out_option.empty() ? sweep::output_path(spec) : out_option;
-  os << "spec: " << spec.source << " (name " << spec.name << ", hash " << sweep::spec_hash(spec)
-     << ")\n";
+  if (json && spec.search == sweep::Search::evolution)
+    throw Error("--format json lists the runs of grid and random searches",
+                "an evolutionary search has no run list before it runs; drop --format json");
+  if (!json)
+    os << "spec: " << spec.source << " (name " << spec.name << ", hash " << sweep::spec_hash(spec)
+       << ")\n";
   if (spec.search == sweep::Search::evolution) {
     dry_run_evolution(spec, out, os);
     os << "dry run: nothing trained, no file written\n";
     return 0;
   }
-  const auto runs = sweep::expand(spec);
+  auto runs = sweep::expand(spec);
   sweep::check_cells(spec);
   std::int64_t begin = 0, end = static_cast<std::int64_t>(runs.size());
   if (shard) std::tie(begin, end) = sweep::shard_range(end, shard->index, shard->count);
@@ -113,6 +144,11 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
     configs.push_back(runs[static_cast<std::size_t>(i)].config);
   sweep::TaskDataCache cache;
   const auto variants = sweep::check_task_variants(spec, configs, cache);
+  sweep::apply_param_budgets(spec, runs, configs, begin, end, cache);
+  if (json) {
+    dry_run_json(runs, begin, end, spec.task, cache, os);
+    return 0;
+  }
   const sweep::TaskDataPtr data =
       configs.empty() ? sweep::TaskDataPtr{} : cache.get(spec.task, configs.front());
   os << "task: " << spec.task;
@@ -192,6 +228,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::vector<std::string> sets, reuse, plugin_paths;
   double log_interval = 30;
   bool dry = false;
+  std::string format = "text";
   options.add_options()("spec", po::value(&spec_path)->required(),
                         "the spec file (experiments/*.ini)")(
       "out,o", po::value(&out), "results file (default: the spec's `out`, else results/<name>.h5)")(
@@ -214,7 +251,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "seconds between progress lines when stderr is not a terminal")(
       "dry-run", po::bool_switch(&dry),
       "check the spec (expansion, settings, task data, each cell's model) and print the run "
-      "count, columns, output file and first runs; trains nothing, writes no file");
+      "count, columns, output file and first runs; trains nothing, writes no file")(
+      "format", po::value(&format)->default_value("text"),
+      "with --dry-run: text (the summary) or json (one JSON object per run: run_id, cell, "
+      "trial, every resolved hyperparameter including a budget's solved hidden, n_params)");
   add_plugin_option(options, plugin_paths);
   po::positional_options_description positional;
   positional.add("spec", 1);
@@ -222,13 +262,18 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (!parse_args("sweep",
                   "SPEC [--out FILE.h5] [--jobs N] [--shard K/N] [--set key=value ...] "
                   "[--reuse OLD.h5 ...] [--plugin PATH.so ...] [--save-params best|all|none] "
-                  "[--strict-build] [--dry-run]",
+                  "[--strict-build] [--dry-run [--format text|json]]",
                   options, args, vm, &positional))
     return 0;
   if (!(log_interval >= 0) || !std::isfinite(log_interval))
     throw Error("--log-interval must be a number of seconds, at least 0; got " +
                     std::to_string(log_interval),
                 "e.g. --log-interval 30 (0 prints a line after every run)");
+  if (format != "text" && format != "json")
+    throw Error("--format '" + format + "' is not text or json",
+                "--dry-run --format json prints one JSON object per run");
+  if (format != "text" && !dry)
+    throw Error("--format is an option of --dry-run", "add --dry-run, or drop --format");
   load_plugins(plugin_paths);
 
   auto spec = sweep::load_spec(spec_path);
@@ -237,7 +282,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (dry) {
     std::optional<sweep::Shard> dry_shard;
     if (!shard.empty()) dry_shard = sweep::parse_shard(shard);
-    return dry_run(spec, out, dry_shard, reuse, std::cout);
+    return dry_run(spec, out, dry_shard, reuse, format == "json", std::cout);
   }
   sweep::SweepOptions opts;
   opts.out = out;

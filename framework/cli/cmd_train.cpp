@@ -15,6 +15,7 @@
 #include "framework/store/results_file.hpp"
 #include "framework/sweep/batch.hpp"
 #include "framework/sweep/run_params.hpp"
+#include "framework/train/budget.hpp"
 #include "framework/train/trainer.hpp"
 #include "framework/util/error.hpp"
 #include "framework/util/random.hpp"
@@ -188,11 +189,15 @@ int cmd_train(const std::vector<std::string>& args) {
                   "remove it or choose another --out");
   }
   train::RunConfig config{cell, task, train::resolve(settings), seed};
-  (void)cells::CellRegistry::instance().get(cell);  // unknown cell: error before any work
+  if (config.hyper.param_budget > 0 && settings.count("hidden"))
+    throw Error("--set hidden is given together with --set param_budget: the budget solves hidden",
+                "drop one of them");
+  const auto entry = cells::CellRegistry::instance().get(cell);  // unknown cell: error now
   const auto data = datasets::TaskRegistry::instance().build(
       task,
       datasets::TaskOptions(config.hyper.task_options.begin(), config.hyper.task_options.end()),
       config.hyper.data_seed);
+  train::apply_param_budget(entry, data.info, config.hyper);
 
   const bool quiet = vm.count("quiet") > 0;
   const char* metric = train::metric_name(data.info.metric);

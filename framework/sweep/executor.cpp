@@ -65,6 +65,29 @@ std::vector<const train::TrainConfig*> check_task_variants(
   return variants;
 }
 
+void apply_param_budgets(const Spec& spec, std::vector<RunSpec>& runs,
+                         std::vector<train::TrainConfig>& configs, std::int64_t begin,
+                         std::int64_t end, TaskDataCache& cache) {
+  if (!has_param_budget(spec)) return;
+  std::map<std::string, int> solved;  // the solve's inputs -> hidden
+  for (std::int64_t i = begin; i < end; ++i) {
+    RunSpec& run = runs[static_cast<std::size_t>(i)];
+    const train::TrainConfig& c = run.config;
+    std::string key = run.cell + "|" + std::to_string(c.param_budget) + "|" +
+                      c.values.at("layers") + "|" + c.values.at("embed");
+    for (const auto& [k, v] : c.task_options) key += "|" + k + "=" + v;
+    if (const auto it = solved.find(key); it != solved.end()) {
+      run.config.hidden = it->second;
+      run.config.values["hidden"] = std::to_string(it->second);
+      run.hyper["hidden"] = static_cast<double>(it->second);
+    } else {
+      apply_param_budget(spec, run, cache.get(spec.task, run.config)->info);
+      solved.emplace(key, run.config.hidden);
+    }
+    configs[static_cast<std::size_t>(i - begin)] = run.config;
+  }
+}
+
 LargestRun largest_run(const std::string& task, const std::vector<RunSpec>& runs,
                        const std::vector<train::TrainConfig>& configs, std::int64_t begin,
                        std::int64_t end, TaskDataCache& cache) {
@@ -363,7 +386,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     return run_evolution(spec, options, stop, log);
   }
   // Everything that can be wrong with the input is checked before the file is touched.
-  const std::vector<RunSpec> runs = expand(spec);
+  std::vector<RunSpec> runs = expand(spec);
   const auto columns = hyper_columns(spec);
   std::int64_t begin = 0, end = static_cast<std::int64_t>(runs.size());
   std::string shard_text;
@@ -382,6 +405,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   const TaskDataPtr first_data =
       configs.empty() ? TaskDataPtr{} : task_data.get(spec.task, configs.front());
   check_cells(spec);  // unknown cells fail now, at their spec line, not in a worker
+  apply_param_budgets(spec, runs, configs, begin, end, task_data);
   check_memory(largest_run(spec.task, runs, configs, begin, end, task_data));
   std::vector<store::CellText> cell_rows;  // language cells' texts, plugin cells' builds
   for (const auto& cell : spec.cells) {

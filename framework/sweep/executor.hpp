@@ -57,6 +57,13 @@ struct SweepSummary {
 std::vector<const train::TrainConfig*> check_task_variants(
     const Spec& spec, const std::vector<train::TrainConfig>& configs, TaskDataCache& cache);
 
+// Solves the param_budget of runs[begin, end) (apply_param_budget) on their task data from
+// `cache` and copies each run's config into configs[i - begin]; one solve per distinct
+// cell, budget, layers, embed and task-option setting.
+void apply_param_budgets(const Spec& spec, std::vector<RunSpec>& runs,
+                         std::vector<train::TrainConfig>& configs, std::int64_t begin,
+                         std::int64_t end, TaskDataCache& cache);
+
 // The run of runs[begin, end) that needs the most memory (train::estimate_memory), one
 // estimate per distinct model and batch shape; `configs[i - begin]` is run i's config.
 struct LargestRun {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <set>
 
 #include "framework/sweep/evolution.hpp"
@@ -143,6 +144,11 @@ std::vector<HyperColumn> hyper_columns(const Spec& spec) {
     columns.push_back({name, parse_number(value.text) ? Kind::number : Kind::text});
   for (const auto& [name, value] : spec.task_options)
     columns.push_back({"task." + name, parse_number(value.text) ? Kind::number : Kind::text});
+  if (has_param_budget(spec)) {  // the solved hidden, right after the budget
+    const auto budget = std::find_if(columns.begin(), columns.end(),
+                                     [](const HyperColumn& c) { return c.name == "param_budget"; });
+    columns.insert(budget + 1, {"hidden", Kind::number});
+  }
   return columns;
 }
 
@@ -254,11 +260,13 @@ RunSpec RunEnumerator::describe(std::int64_t run_id) const {
     if (k.rfind("task.", 0) == 0)
       run.task_options.emplace_hint(run.task_options.end(), k.substr(5), v);
   for (const auto& c : columns_) {
-    const auto& text = run.settings.at(c.name);
-    if (c.kind == HyperColumn::Kind::number)
-      run.hyper[c.name] = *parse_number(text);
+    const auto it = run.settings.find(c.name);
+    if (it == run.settings.end())  // hidden under a budget: apply_param_budget solves it
+      run.hyper[c.name] = std::numeric_limits<double>::quiet_NaN();
+    else if (c.kind == HyperColumn::Kind::number)
+      run.hyper[c.name] = *parse_number(it->second);
     else
-      run.hyper[c.name] = text;
+      run.hyper[c.name] = it->second;
   }
   std::string key_text =
       "cell=" + run.cell + "\ntask=" + spec_.task + "\nseed=" + std::to_string(run.seed) + "\n";

@@ -139,6 +139,29 @@ void set_top_level(Spec& spec, const std::string& key, const std::string& value,
   spec.origins[key] = origin;
 }
 
+// The spec line that sets hyperparameter `name` ([fixed] or [space]), or "" when none does.
+std::string hyper_origin(const Spec& spec, const std::string& name) {
+  if (const auto it = spec.fixed.find(name); it != spec.fixed.end()) return it->second.origin;
+  if (const auto it = spec.space.find(name); it != spec.space.end()) return it->second.origin;
+  return "";
+}
+
+// param_budget solves hidden, so the two cannot both be set; the evolutionary search has
+// no budget solver.
+void check_param_budget(const Spec& spec) {
+  const auto budget = hyper_origin(spec, "param_budget");
+  const auto fixed = spec.fixed.find("param_budget");
+  if (budget.empty() || (fixed != spec.fixed.end() && fixed->second.text == "none")) return;
+  if (const auto hidden = hyper_origin(spec, "hidden"); !hidden.empty())
+    fail(hidden,
+         "hidden is set together with param_budget (" + budget +
+             "): the budget solves hidden (the largest size whose model fits)",
+         "remove hidden, or remove param_budget to give hidden yourself");
+  if (spec.search == Search::evolution)
+    fail(budget, "param_budget is for grid and random searches",
+         "set hidden in an evolutionary search");
+}
+
 // Checks what only the whole spec can tell. `end_origin` locates errors about missing keys
 // (the end of the top-level block, where they belong).
 void validate(Spec& spec, const std::string& end_origin) {
@@ -173,6 +196,7 @@ void validate(Spec& spec, const std::string& end_origin) {
     }
   }
   for (const auto& [name, value] : spec.fixed) check_hyperparameter_name(name, value.origin);
+  check_param_budget(spec);
   (void)run_count(spec);  // throws if the grid is too large
 }
 

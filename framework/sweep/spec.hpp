@@ -24,6 +24,10 @@
 
 #include "framework/train/hyperparameters.hpp"
 
+namespace cellzoo::datasets {
+struct TaskInfo;
+}
+
 namespace cellzoo::sweep {
 
 // evolution: Jozefowicz-style architecture search (evolution.hpp), not an expansion.
@@ -114,7 +118,9 @@ struct HyperColumn {
   Kind kind = Kind::number;
 };
 // The hyperparameter columns of the results file, in a stable order: [space] names, then
-// [fixed] names (each sorted), then "task.<key>" for task options.
+// [fixed] names (each sorted), then "task.<key>" for task options; under a param_budget
+// also "hidden" (the solved size, NaN until apply_param_budget), right after
+// "param_budget".
 std::vector<HyperColumn> hyper_columns(const Spec& spec);
 
 using HyperValue = std::variant<double, std::string>;
@@ -138,6 +144,15 @@ struct RunSpec {
 // Runs per cell: trials (random search) or grid points x trials (grid search).
 std::int64_t runs_per_cell(const Spec& spec);
 std::int64_t run_count(const Spec& spec);  // cells x runs_per_cell
+// Whether the spec sets param_budget (in [fixed] other than "none", or in [space]): its
+// runs' hidden is then solved per run by apply_param_budget, and hyper_columns() has a
+// "hidden" column right after "param_budget".
+bool has_param_budget(const Spec& spec);
+// Solves run.config.param_budget for the task (train/budget.hpp) into run.config.hidden
+// and the run's "hidden" column; a budget too small for the cell is an error at the spec
+// line of param_budget, naming the run. Does nothing for a run without a budget. expand()
+// cannot do it: the model's size depends on the task's data (its vocabulary).
+void apply_param_budget(const Spec& spec, RunSpec& run, const datasets::TaskInfo& task);
 // The [space] values drawn from `draw_seed`: dimension NAME from its own stream
 // derive_seed(draw_seed, NAME), so random-search trial i is draw_settings(spec,
 // derive_seed(seed, "trial/<i>")). Lists are choices. Used by the evolutionary search.

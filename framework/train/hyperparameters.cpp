@@ -145,6 +145,12 @@ std::string HyperparameterSpec::allowed() const {
 const std::vector<HyperparameterSpec>& hyperparameter_table() {
   static const std::vector<HyperparameterSpec> table = {
       integer("hidden", "64", 1, 1e6, "hidden units of the cell (Greff's blocks, N)"),
+      integer("param_budget", "none", 1, 9e15,
+              "parameter budget: hidden becomes the largest size whose whole model (cell "
+              "layers, input layer, readout: the results' n_params) has at most this many "
+              "parameters; hidden must then not be set (Jozefowicz et al. sized every "
+              "architecture to a budget)",
+              {"none"}),
       integer("layers", "1", 1, 8,
               "stacked layers of the cell: layer 1 reads the input layer, layer k reads layer "
               "k-1's h, the readout reads the top layer (Jozefowicz: 1-4)"),
@@ -235,6 +241,7 @@ TrainConfig resolve(const std::map<std::string, std::string>& settings) {
   auto as_int = [&](const char* k) { return static_cast<int>(std::stoll(v.at(k))); };
   auto as_real = [&](const char* k) { return std::strtod(v.at(k).c_str(), nullptr); };
   c.hidden = as_int("hidden");
+  c.param_budget = v.at("param_budget") == "none" ? 0 : std::stoll(v.at("param_budget"));
   c.layers = as_int("layers");
   c.dropout = as_real("dropout");
   c.embed = v.at("embed") == "auto" ? -1 : as_int("embed");

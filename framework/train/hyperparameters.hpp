@@ -34,6 +34,9 @@ enum class Reduction { mean, sequence };
 
 struct TrainConfig {
   int hidden = 64;
+  // Parameter budget (0 = none): hidden is then solved by train::apply_param_budget
+  // (train/budget.hpp) once the task is known.
+  std::int64_t param_budget = 0;
   int layers = 1;      // stacked layers of the cell (cells/cell_stack.hpp)
   double dropout = 0;  // Zaremba dropout probability, 0 <= p < 1
   int embed = -1;      // -1 = auto, 0 = raw input into the cell, N = embedding / projection size
