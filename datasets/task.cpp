@@ -1,6 +1,7 @@
 // TaskRegistry, TaskData accessors and the consistency check run on every built task.
 #include "datasets/task.hpp"
 
+#include <limits>
 #include <set>
 
 #include "framework/util/error.hpp"
@@ -74,21 +75,64 @@ std::string describe_options(const TaskEntry& entry) {
   return out;
 }
 
+const std::vector<std::pair<std::string, std::pair<std::string, std::string>>>& common_options() {
+  static const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> options = {
+      {"metric",
+       {"default",
+        "the compared metric: default (the task's own), accuracy (classification tasks: "
+        "per-step accuracy, next-word/char accuracy on words/chars) or sequence_accuracy "
+        "(classification tasks of independent sequences)"}}};
+  return options;
+}
+
+namespace {
+
+// task.metric: replaces the task's metric (and its baseline, which was the old metric's).
+void apply_metric_option(TaskData& data, const std::string& metric) {
+  TaskInfo& info = data.info;
+  const auto bad = [&](const std::string& why) {
+    return Error("task '" + info.name + "' option metric=" + metric + " " + why,
+                 "metric = default (the task's own), accuracy (classification tasks) or "
+                 "sequence_accuracy (classification tasks of independent sequences)");
+  };
+  if (metric == "default") return;
+  if (metric != "accuracy" && metric != "sequence_accuracy")
+    throw bad("is not one of default, accuracy, sequence_accuracy");
+  if (info.loss != LossKind::softmax_xent)
+    throw bad("is not possible: only classification tasks (softmax outputs) have an accuracy");
+  if (metric == "sequence_accuracy" && info.stream)
+    throw bad("is not possible: a stream task has no sequences (use accuracy)");
+  const Metric chosen = metric == "accuracy" ? Metric::accuracy : Metric::sequence_accuracy;
+  if (chosen != info.metric) info.baseline = std::numeric_limits<double>::quiet_NaN();
+  info.metric = chosen;
+}
+
+}  // namespace
+
 TaskData TaskRegistry::build(std::string_view name, const TaskOptions& options,
                              std::uint64_t seed) const {
   const TaskEntry& entry = get(name);
-  TaskOptions filled;
+  TaskOptions filled, common;
   for (const auto& [key, dm] : entry.options) filled[key] = dm.first;
+  for (const auto& [key, dm] : common_options()) common[key] = dm.first;
   for (const auto& [key, value] : options) {
+    if (common.contains(key) && !filled.contains(key)) {
+      common[key] = value;
+      continue;
+    }
     if (!filled.contains(key)) {
       const std::string valid = entry.options.empty() ? "  (none)\n" : describe_options(entry);
-      throw Error("task '" + entry.name + "' has no option '" + key + "'",
-                  "valid options of '" + entry.name + "':\n" + valid);
+      std::string every;
+      for (const auto& [k, dm] : common_options()) every += " " + k;
+      throw Error(
+          "task '" + entry.name + "' has no option '" + key + "'",
+          "valid options of '" + entry.name + "':\n" + valid + "and of every task:" + every);
     }
     filled[key] = value;
   }
   TaskData data = entry.build(filled, seed);
   if (data.info.name.empty()) data.info.name = entry.name;
+  apply_metric_option(data, common.at("metric"));
   check_task_data(data);
   return data;
 }

@@ -110,4 +110,11 @@ void check_task_data(const TaskData& data);
 // "name (default D): meaning" lines, one per option, for help texts and error hints.
 std::string describe_options(const TaskEntry& entry);
 
+// The options every task takes besides its own, which TaskRegistry::build handles:
+//   metric = default | accuracy | sequence_accuracy   the task's compared metric (the one
+//     early stopping, valid_metric, test_metric and the report use); accuracy for
+//     classification tasks (softmax outputs), sequence_accuracy also only for tasks of
+//     independent sequences. Default: the task's own metric.
+const std::vector<std::pair<std::string, std::pair<std::string, std::string>>>& common_options();
+
 }  // namespace cellzoo::datasets

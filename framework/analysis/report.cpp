@@ -29,13 +29,28 @@ double fixed_column(const store::RunRow& r, const std::string& name, bool& found
   if (name == "wall_seconds") return r.wall_seconds;
   if (name == "n_params") return static_cast<double>(r.n_params);
   if (name == "trial") return static_cast<double>(r.trial);
+  if (name == "valid_accuracy") return r.valid_accuracy;
+  if (name == "test_accuracy") return r.test_accuracy;
+  if (name == "valid_sequence_accuracy") return r.valid_sequence_accuracy;
+  if (name == "test_sequence_accuracy") return r.test_sequence_accuracy;
   found = false;
   return 0;
 }
 
-const char* const kFixedNumeric[] = {"test_metric", "test_loss",  "valid_metric", "valid_loss",
-                                     "train_loss",  "best_epoch", "epochs",       "wall_seconds",
-                                     "n_params",    "trial"};
+const char* const kFixedNumeric[] = {"test_metric",
+                                     "test_loss",
+                                     "valid_metric",
+                                     "valid_loss",
+                                     "train_loss",
+                                     "best_epoch",
+                                     "epochs",
+                                     "wall_seconds",
+                                     "n_params",
+                                     "trial",
+                                     "test_accuracy",
+                                     "valid_accuracy",
+                                     "test_sequence_accuracy",
+                                     "valid_sequence_accuracy"};
 
 std::string join(const std::set<std::string>& names) {
   std::string s;
@@ -88,7 +103,8 @@ MetricChoice choose_metric(const std::string& metric, const store::FileMeta& met
   const bool file_hib = meta.metric_higher_is_better;
   c.ranked_by = (metric == "test_loss" || metric == "valid_loss") ? "valid_loss" : "valid_metric";
   c.ranked_higher_is_better = c.ranked_by == "valid_metric" && file_hib;
-  c.higher_is_better = (metric == "test_metric" || metric == "valid_metric") && file_hib;
+  c.higher_is_better = ((metric == "test_metric" || metric == "valid_metric") && file_hib) ||
+                       metric.ends_with("accuracy");  // the accuracy columns
   return c;
 }
 

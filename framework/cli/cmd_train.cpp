@@ -2,6 +2,7 @@
 // one-run results file (docs/results-format.md) plus the best parameters.
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -60,6 +61,9 @@ std::string tasks_help() {
     for (const auto& [option, info] : entry.options)
       out += "      task." + option + "=" + info.first + "  " + info.second + "\n";
   }
+  out += "  every task\n";
+  for (const auto& [option, info] : datasets::common_options())
+    out += "      task." + option + "=" + info.first + "  " + info.second + "\n";
   return out;
 }
 
@@ -117,6 +121,10 @@ void write_outputs(const std::string& path, const train::RunConfig& config,
   row.epochs = r.epochs;
   row.wall_seconds = r.wall_seconds;
   row.n_params = r.n_params;
+  row.valid_accuracy = r.valid_accuracy;
+  row.test_accuracy = r.test_accuracy;
+  row.valid_sequence_accuracy = r.valid_sequence_accuracy;
+  row.test_sequence_accuracy = r.test_sequence_accuracy;
   std::vector<store::CurveRow> curves;
   for (const auto& e : r.curve)
     curves.push_back(
@@ -217,6 +225,11 @@ int cmd_train(const std::vector<std::string>& args) {
   std::printf("train_loss %.6g  valid_loss %.6g  test_loss %.6g\n", r.train_loss, r.valid_loss,
               r.test_loss);
   std::printf("valid_%s %.6g  test_%s %.6g\n", metric, r.valid_metric, metric, r.test_metric);
+  if (!std::isnan(r.valid_accuracy) || !std::isnan(r.test_accuracy))
+    std::printf("valid_accuracy %.6g  test_accuracy %.6g\n", r.valid_accuracy, r.test_accuracy);
+  if (!std::isnan(r.valid_sequence_accuracy) || !std::isnan(r.test_sequence_accuracy))
+    std::printf("valid_sequence_accuracy %.6g  test_sequence_accuracy %.6g\n",
+                r.valid_sequence_accuracy, r.test_sequence_accuracy);
   std::fflush(stdout);
 
   if (!out.empty()) {

@@ -115,6 +115,13 @@ struct RunRow {
   std::int64_t epochs = 0;
   double wall_seconds = 0;
   std::int64_t n_params = 0;
+  // The papers' accuracies (train/trainer.hpp; NaN where they do not apply). Files written
+  // before these columns existed have none: they read as NaN, and a resume into such a
+  // file keeps its columns (the new runs' accuracies are then not stored).
+  double valid_accuracy = kNaN;
+  double test_accuracy = kNaN;
+  double valid_sequence_accuracy = kNaN;
+  double test_sequence_accuracy = kNaN;
 };
 
 struct CurveRow {

@@ -53,6 +53,8 @@ bool is_fixed_run_column(const std::string& name) {
     if (name == c) return true;
   for (const char* c : kRunTail)
     if (name == c) return true;
+  for (const char* c : kRunOptional)
+    if (name == c) return true;
   return false;
 }
 
@@ -63,6 +65,7 @@ RowLayout default_run_layout(const std::vector<HyperColumn>& hyper) {
     layout.add(h.name, h.kind == HyperColumn::text ? FieldType::str : FieldType::f64,
                h.kind == HyperColumn::text ? kHyperTextWidth : 0);
   for (const char* c : kRunTail) layout.add(c, run_field_type(c));
+  for (const char* c : kRunOptional) layout.add(c, FieldType::f64);
   return layout;
 }
 
@@ -111,6 +114,10 @@ RowLayout layout_from_dataset(hid_t dataset, const RowLayout& wanted, const std:
   RowLayout layout;
   for (const auto& f : wanted.fields()) {
     const int index = H5Tget_member_index(file_type.get(), f.name.c_str());
+    if (index < 0 && dataset_name == "runs" &&
+        std::any_of(std::begin(kRunOptional), std::end(kRunOptional),
+                    [&](const char* c) { return f.name == c; }))
+      continue;  // an older file: read as NaN, not written on resume
     if (index < 0)
       throw Error("'" + path + "' is not a cellzoo results file: /" + dataset_name +
                       " has no column '" + f.name + "'",

@@ -81,7 +81,12 @@ inline constexpr const char* kRunHead[] = {"run_id", "run_key", "cell",   "task"
 inline constexpr const char* kRunTail[] = {"train_loss",   "valid_loss",   "test_loss",
                                            "valid_metric", "test_metric",  "best_epoch",
                                            "epochs",       "wall_seconds", "n_params"};
+// Last, the columns added after schema version 1 was fixed (2026-12): a file without them
+// is still a version-1 file; its layout (layout_from_dataset) lacks them.
+inline constexpr const char* kRunOptional[] = {"valid_accuracy", "test_accuracy",
+                                               "valid_sequence_accuracy", "test_sequence_accuracy"};
 inline constexpr std::size_t kHead = std::size(kRunHead);
+inline constexpr std::size_t kTail = std::size(kRunTail);
 
 bool is_fixed_run_column(const std::string& name);
 
@@ -91,7 +96,8 @@ RowLayout default_cell_layout();
 RowLayout default_candidate_layout();
 
 // A layout with `wanted`'s columns and order, but the string widths (and presence) of the
-// table `dataset` (named /`dataset_name` in `path`, for errors).
+// table `dataset` (named /`dataset_name` in `path`, for errors). Of /runs, the kRunOptional
+// columns may be missing (a file written before them): the layout then ends at n_params.
 RowLayout layout_from_dataset(hid_t dataset, const RowLayout& wanted, const std::string& path,
                               const std::string& dataset_name);
 

@@ -84,6 +84,12 @@ std::vector<RunRow> decode_runs(const RowLayout& layout, const std::vector<Hyper
     run.epochs = layout.get_i64(row, t + 6);
     run.wall_seconds = layout.get_f64(row, t + 7);
     run.n_params = layout.get_i64(row, t + 8);
+    if (layout.fields().size() > t + kTail) {  // the accuracy columns (kRunOptional)
+      run.valid_accuracy = layout.get_f64(row, t + kTail);
+      run.test_accuracy = layout.get_f64(row, t + kTail + 1);
+      run.valid_sequence_accuracy = layout.get_f64(row, t + kTail + 2);
+      run.test_sequence_accuracy = layout.get_f64(row, t + kTail + 3);
+    }
     out.push_back(std::move(run));
   }
   return out;
@@ -127,6 +133,12 @@ void encode_run(const RowLayout& layout, const std::vector<HyperColumn>& hyper, 
   layout.put(row, t + 6, run.epochs);
   layout.put(row, t + 7, run.wall_seconds);
   layout.put(row, t + 8, run.n_params);
+  if (layout.fields().size() > t + kTail) {
+    layout.put(row, t + kTail, run.valid_accuracy);
+    layout.put(row, t + kTail + 1, run.test_accuracy);
+    layout.put(row, t + kTail + 2, run.valid_sequence_accuracy);
+    layout.put(row, t + kTail + 3, run.test_sequence_accuracy);
+  }
 }
 
 std::vector<CandidateRow> decode_candidates(const RowLayout& l, const std::vector<char>& data,

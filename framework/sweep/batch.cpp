@@ -130,6 +130,10 @@ store::RunRow make_row(const RunSpec& run, const std::vector<HyperColumn>& colum
   row.epochs = r.epochs;
   row.wall_seconds = r.wall_seconds;
   row.n_params = r.n_params;
+  row.valid_accuracy = r.valid_accuracy;
+  row.test_accuracy = r.test_accuracy;
+  row.valid_sequence_accuracy = r.valid_sequence_accuracy;
+  row.test_sequence_accuracy = r.test_sequence_accuracy;
   return row;
 }
 

@@ -23,6 +23,7 @@ namespace cellzoo::train {
 using datasets::Metric;
 using datasets::Split;
 using datasets::TaskData;
+using datasets::TaskInfo;
 
 namespace {
 
@@ -152,11 +153,15 @@ class Trainer {
         r_.train_loss = train_loss;
         r_.valid_loss = valid.loss;
         r_.valid_metric = valid.metric;
+        r_.valid_accuracy = step_accuracy(data_.info, valid.stats);
+        r_.valid_sequence_accuracy = sequence_accuracy(data_.info, valid.stats);
         r_.parameters = theta_;
         if (!split_empty(data_, Split::test)) {
           const Evaluation test = evaluator_.run(model_, theta_, Split::test);
           r_.test_loss = test.loss;
           r_.test_metric = test.metric;
+          r_.test_accuracy = step_accuracy(data_.info, test.stats);
+          r_.test_sequence_accuracy = sequence_accuracy(data_.info, test.stats);
         }
       }
       if (observer_) observer_->on_epoch(config_, rec);
@@ -325,7 +330,15 @@ std::string format_bytes(double bytes) {
 }
 
 TrainResult::TrainResult()
-    : train_loss(kNaN), valid_loss(kNaN), test_loss(kNaN), valid_metric(kNaN), test_metric(kNaN) {}
+    : train_loss(kNaN),
+      valid_loss(kNaN),
+      test_loss(kNaN),
+      valid_metric(kNaN),
+      test_metric(kNaN),
+      valid_accuracy(kNaN),
+      test_accuracy(kNaN),
+      valid_sequence_accuracy(kNaN),
+      test_sequence_accuracy(kNaN) {}
 
 TrainResult run_one(const RunConfig& config, const TaskData& data, TrainObserver* observer,
                     const std::atomic<bool>* cancel) {
@@ -389,6 +402,16 @@ double metric_value(Metric metric, const BatchStats& s) {
       return s.sequences > 0 ? s.sequences_correct / s.sequences : kNaN;
   }
   return kNaN;
+}
+
+double step_accuracy(const TaskInfo& task, const BatchStats& stats) {
+  if (task.loss != datasets::LossKind::softmax_xent) return kNaN;
+  return metric_value(Metric::accuracy, stats);
+}
+
+double sequence_accuracy(const TaskInfo& task, const BatchStats& stats) {
+  if (task.loss != datasets::LossKind::softmax_xent || task.stream) return kNaN;
+  return metric_value(Metric::sequence_accuracy, stats);
 }
 
 Evaluation evaluate(const RunConfig& config, const TaskData& data, Split split,

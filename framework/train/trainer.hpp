@@ -40,6 +40,10 @@ struct TrainResult {
   // At the best validation epoch (NaN if none): the training loss of that epoch, the
   // validation loss and metric, and the test loss and metric measured at that epoch.
   double train_loss, valid_loss, test_loss, valid_metric, test_metric;
+  // The papers' accuracies at the same epoch, besides the task's metric (NaN where they do
+  // not apply, see step_accuracy / sequence_accuracy): per scored step, and per sequence
+  // (every scored step right).
+  double valid_accuracy, test_accuracy, valid_sequence_accuracy, test_sequence_accuracy;
   double wall_seconds = 0;
   long n_params = 0;
   std::vector<EpochRecord> curve;
@@ -87,6 +91,13 @@ const char* metric_name(datasets::Metric metric);
 bool metric_higher_is_better(datasets::Metric metric);
 // The metric from summed batch statistics (NaN when nothing was scored).
 double metric_value(datasets::Metric metric, const BatchStats& stats);
+// Fraction of scored steps predicted right (the argmax is the target) for classification
+// tasks (softmax outputs: next-word and next-character accuracy on words and chars);
+// NaN for regression and multi-label (music) tasks.
+double step_accuracy(const datasets::TaskInfo& task, const BatchStats& stats);
+// Fraction of sequences whose every scored step is right, for classification tasks of
+// independent sequences; NaN otherwise (a stream task's windows are not sequences).
+double sequence_accuracy(const datasets::TaskInfo& task, const BatchStats& stats);
 
 struct Evaluation {
   double loss = 0;    // per scored step

@@ -22,6 +22,10 @@ RUN_COLUMNS = [
     "train_loss", "valid_loss", "test_loss", "valid_metric", "test_metric",
     "best_epoch", "epochs", "wall_seconds", "n_params",
 ]
+# The papers' accuracies (docs/results-format.md), added to /runs in 2026-12: files written
+# before have none, and load_runs gives them as NaN so every frame has the same columns.
+ACCURACY_COLUMNS = ["valid_accuracy", "test_accuracy", "valid_sequence_accuracy",
+                    "test_sequence_accuracy"]
 CURVE_COLUMNS = ["run_id", "epoch", "train_loss", "valid_loss", "valid_metric",
                  "learning_rate", "seconds"]
 
@@ -139,6 +143,9 @@ def load_runs(path: Union[PathLike, Iterable[PathLike]]) -> pd.DataFrame:
         missing = [c for c in RUN_COLUMNS if c not in df.columns]
         if missing:
             raise ResultsError(f"{p} is not a cellzoo results file: /runs lacks {missing}")
+        for c in ACCURACY_COLUMNS:
+            if c not in df.columns:
+                df[c] = np.nan
         frames.append(df)
         metas.append(meta)
     meta = dict(metas[0])

@@ -1,5 +1,7 @@
 // TaskRegistry: the registered names, unknown tasks and options, bad option values,
 // duplicate registration, and the shape/determinism contract of every synthetic task.
+#include <cmath>
+
 #include "helpers.hpp"
 
 using namespace cellzoo;
@@ -148,4 +150,24 @@ TEST_CASE("check_task_data rejects inconsistent data", "[datasets][contract]") {
   d = TaskRegistry::instance().build("adding", small(), 3);
   d.valid[1].weight.pop_back();
   CHECK_THAT(error_of([&] { check_task_data(d); }), Contains("valid[1] dense input shape"));
+}
+
+TEST_CASE("the metric option every task takes", "[datasets][registry]") {
+  auto& r = TaskRegistry::instance();
+  const auto own = r.build("arithmetic", small(), 3);
+  CHECK(own.info.metric == Metric::accuracy);
+  const auto seq = r.build("arithmetic", small({{"metric", "sequence_accuracy"}}), 3);
+  CHECK(seq.info.metric == Metric::sequence_accuracy);
+  CHECK(std::isnan(seq.info.baseline));
+  CHECK(seq.train.size() == own.train.size());  // the same data
+  CHECK(seq.train[0].input_tokens == own.train[0].input_tokens);
+  CHECK(r.build("xml", small({{"metric", "default"}}), 3).info.metric == Metric::accuracy);
+  auto msg = error_of([&] { r.build("adding", small({{"metric", "accuracy"}}), 1); });
+  CHECK_THAT(msg, Contains("option metric=accuracy"));
+  CHECK_THAT(msg, Contains("classification"));
+  msg = error_of([&] { r.build("copy", small({{"metric", "bleu"}}), 1); });
+  CHECK_THAT(msg, Contains("metric=bleu is not one of default, accuracy, sequence_accuracy"));
+  msg = error_of([&] { r.build("adding", small({{"metrics", "accuracy"}}), 1); });
+  CHECK_THAT(msg, Contains("has no option 'metrics'"));
+  CHECK_THAT(msg, Contains("of every task: metric"));
 }

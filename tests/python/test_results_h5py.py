@@ -34,7 +34,8 @@ parameters = os.path.join(fixtures, "store_parameters.h5")
 RUN_COLUMNS = ["run_id", "run_key", "cell", "task", "trial", "seed", "status", "error",
                "hidden", "lr", "optimizer", "train_loss", "valid_loss", "test_loss",
                "valid_metric", "test_metric", "best_epoch", "epochs", "wall_seconds",
-               "n_params"]
+               "n_params", "valid_accuracy", "test_accuracy", "valid_sequence_accuracy",
+               "test_sequence_accuracy"]
 CURVE_COLUMNS = ["run_id", "epoch", "train_loss", "valid_loss", "valid_metric",
                  "learning_rate", "seconds"]
 

@@ -83,6 +83,10 @@ inline RunRow sample_run(std::int64_t id) {
   r.epochs = 10 + id;
   r.wall_seconds = 1.5 * double(id);
   r.n_params = 1000 + id;
+  r.valid_accuracy = 0.125 * double(id % 8);
+  r.test_accuracy = id % 5 == 3 ? std::nan("") : 0.0625 * double(id % 16);
+  r.valid_sequence_accuracy = 0.5 / double(id + 1);
+  r.test_sequence_accuracy = 0.25 / double(id + 1);
   return r;
 }
 
@@ -110,7 +114,10 @@ inline bool same_run(const RunRow& a, const RunRow& b) {
          same(a.train_loss, b.train_loss) && same(a.valid_loss, b.valid_loss) &&
          same(a.test_loss, b.test_loss) && same(a.valid_metric, b.valid_metric) &&
          same(a.test_metric, b.test_metric) && a.best_epoch == b.best_epoch &&
-         a.epochs == b.epochs && same(a.wall_seconds, b.wall_seconds) && a.n_params == b.n_params;
+         a.epochs == b.epochs && same(a.wall_seconds, b.wall_seconds) && a.n_params == b.n_params &&
+         same(a.valid_accuracy, b.valid_accuracy) && same(a.test_accuracy, b.test_accuracy) &&
+         same(a.valid_sequence_accuracy, b.valid_sequence_accuracy) &&
+         same(a.test_sequence_accuracy, b.test_sequence_accuracy);
 }
 
 inline bool same_curve(const CurveRow& a, const CurveRow& b) {
