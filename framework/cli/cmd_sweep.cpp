@@ -93,11 +93,14 @@ void dry_run_evolution(const sweep::Spec& spec, const std::string& out, std::ost
 
 // --dry-run --format json: one line of JSON per run of the share (sweep/run_json.hpp), with
 // the model's size; nothing else on stdout.
-void dry_run_json(const std::vector<sweep::RunSpec>& runs, std::int64_t begin, std::int64_t end,
-                  const std::string& task, sweep::TaskDataCache& cache, std::ostream& os) {
+// Streamed: run by run from the enumeration, so a million runs print without a list.
+void dry_run_json(const sweep::RunEnumerator& runs, sweep::BudgetSolver& budgets,
+                  std::int64_t begin, std::int64_t end, const std::string& task,
+                  sweep::TaskDataCache& cache, std::ostream& os) {
   std::map<std::string, std::pair<long, std::string>> models;  // model shape -> size, input
   for (std::int64_t i = begin; i < end; ++i) {
-    const auto& run = runs[static_cast<std::size_t>(i)];
+    auto run = runs.at(i);
+    budgets.apply(run);
     const auto& c = run.config;
     std::string key = run.cell + "|" + c.values.at("hidden") + "|" + c.values.at("layers") + "|" +
                       c.values.at("embed");
@@ -135,41 +138,43 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
     os << "dry run: nothing trained, no file written\n";
     return 0;
   }
-  auto runs = sweep::expand(spec);
-  sweep::check_cells(spec);
-  std::int64_t begin = 0, end = static_cast<std::int64_t>(runs.size());
+  // Only the share's runs are enumerated, one at a time: a million-run spec is summarised
+  // without its run list.
+  const sweep::RunEnumerator runs(spec);
+  std::int64_t begin = 0, end = runs.size();
   if (shard) std::tie(begin, end) = sweep::shard_range(end, shard->index, shard->count);
-  std::vector<train::TrainConfig> configs;
-  for (std::int64_t i = begin; i < end; ++i)
-    configs.push_back(runs[static_cast<std::size_t>(i)].config);
+  runs.check(begin, end);
+  sweep::check_cells(spec);
   sweep::TaskDataCache cache;
-  const auto variants = sweep::check_task_variants(spec, configs, cache);
-  sweep::apply_param_budgets(spec, runs, configs, begin, end, cache);
+  const auto variants = sweep::check_task_variants(runs, begin, end, cache);
+  // Every distinct param_budget of the share is solved (largest_run solves them) before
+  // anything is printed.
+  sweep::BudgetSolver budgets(spec, cache);
+  const auto largest = sweep::largest_run(runs, begin, end, cache, budgets);
   if (json) {
-    dry_run_json(runs, begin, end, spec.task, cache, os);
+    dry_run_json(runs, budgets, begin, end, spec.task, cache, os);
     return 0;
   }
   const sweep::TaskDataPtr data =
-      configs.empty() ? sweep::TaskDataPtr{} : cache.get(spec.task, configs.front());
+      variants.empty() ? sweep::TaskDataPtr{} : cache.get(spec.task, variants.front());
   os << "task: " << spec.task;
   if (data) os << " (" << data_summary(*data) << "; " << metric_text(*data) << ")";
   os << "\n";
-  for (const auto* config : variants) {  // the searched task options, one line per setting
+  for (const auto& config : variants) {  // the searched task options, one line per setting
     if (variants.size() < 2) break;
     std::string options;
-    for (const auto& [k, v] : config->task_options)
+    for (const auto& [k, v] : config.task_options)
       if (spec.space.count("task." + k)) options += (options.empty() ? "" : ", ") + k + "=" + v;
-    os << "  with " << options << ": " << data_summary(*cache.get(spec.task, *config)) << "\n";
+    os << "  with " << options << ": " << data_summary(*cache.get(spec.task, config)) << "\n";
   }
   // Each cell's model on the task at its first run of the share: catches impossible input
   // layers (a square-input cell with embed=0, ...) and shows the model's size.
   os << "cells: " << spec.cells.size() << "\n";
-  std::set<std::string> seen;
-  for (std::int64_t i = begin; i < end; ++i) {
-    const auto& run = runs[static_cast<std::size_t>(i)];
-    if (!seen.insert(run.cell).second) continue;
+  for (std::int64_t i = begin; i < end; i = (i / runs.runs_per_cell() + 1) * runs.runs_per_cell()) {
+    auto run = runs.at(i);
+    budgets.apply(run);
     const auto entry = cells::CellRegistry::instance().get(run.cell);
-    const auto& config = configs[static_cast<std::size_t>(i - begin)];
+    const auto& config = run.config;
     try {
       const train::Model<float> model(entry, data->info, config);
       os << "  " << run.cell << ": " << model.parameter_count() << " parameters at hidden "
@@ -181,7 +186,6 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
       throw Error(std::string(e.what()) + " (run " + run.label + ")", e.hint());
     }
   }
-  const auto largest = sweep::largest_run(spec.task, runs, configs, begin, end, cache);
   if (largest.run) {
     const double available = train::available_memory_bytes();
     os << "memory: the largest run needs about " << train::format_bytes(largest.estimate.bytes)
@@ -191,8 +195,8 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
     sweep::check_memory(largest);
   }
   const char* search = spec.search == sweep::Search::grid ? "grid" : "random";
-  os << "runs: " << runs.size() << " (" << spec.cells.size() << " cells x "
-     << sweep::runs_per_cell(spec) << " " << search << "-search runs)\n";
+  os << "runs: " << runs.size() << " (" << spec.cells.size() << " cells x " << runs.runs_per_cell()
+     << " " << search << "-search runs)\n";
   if (shard)
     os << "shard: " << shard->index << "/" << shard->count << " = runs " << begin << ".." << end - 1
        << " (" << end - begin << ")\n";
@@ -204,17 +208,23 @@ int dry_run(const sweep::Spec& spec, const std::string& out_option,
                                             : "")
      << "\n";
   for (const auto& source : reuse) {  // by run_key (a changed .cell text is found when run)
-    std::set<std::string> keys;
-    for (const auto& row : store::ResultsReader::open(source).runs()) keys.insert(row.run_key);
+    std::vector<store::RunKey> keys;
+    for (const auto& [id, key] : store::ResultsReader::open(source).run_keys()) keys.push_back(key);
+    const store::RunKeySet held(std::move(keys));
     std::int64_t found = 0;
-    for (std::int64_t i = begin; i < end; ++i)
-      found += keys.count(runs[static_cast<std::size_t>(i)].run_key) ? 1 : 0;
+    for (std::int64_t i = begin; i < end; ++i) found += held.contains(runs.run_key(i)) ? 1 : 0;
     os << "reuse: " << source << " holds " << found << " of the " << end - begin << " runs\n";
   }
+  // The first and the last few runs of the share.
+  constexpr std::int64_t kShown = 5;
   os << "first runs:\n";
-  const std::int64_t shown = std::min<std::int64_t>(end - begin, 5);
-  for (std::int64_t i = begin; i < begin + shown; ++i)
-    os << "  " << i << " " << runs[static_cast<std::size_t>(i)].label << "\n";
+  for (std::int64_t i = begin; i < std::min(end, begin + kShown); ++i)
+    os << "  " << i << " " << runs.describe(i).label << "\n";
+  if (end - begin > kShown) {
+    os << "last runs:\n";
+    for (std::int64_t i = std::max(begin + kShown, end - kShown); i < end; ++i)
+      os << "  " << i << " " << runs.describe(i).label << "\n";
+  }
   os << "dry run: nothing trained, no file written\n";
   return 0;
 }

@@ -153,6 +153,12 @@ Handle attribute_handle(hid_t id) {
   return {id, H5Aclose};
 }
 
+Handle file_access() {
+  Handle access = plist_handle(check(H5Pcreate(H5P_FILE_ACCESS), "creating a property list"));
+  check_status(H5Pset_cache(access.get(), 0, 101, 64 * 1024, 0.75), "sizing the chunk cache");
+  return access;
+}
+
 Handle string_type(std::size_t width) {
   Handle type = type_handle(check(H5Tcopy(H5T_C_S1), "copying the string type"));
   check_status(H5Tset_size(type.get(), width == 0 ? 1 : width), "sizing a string type");
@@ -292,7 +298,9 @@ NewFile::NewFile(const std::string& path, const std::string& kind, const std::st
                 exists_hint_);
   // Ours, from a creator that was killed before it finished: it never held a result.
   remove_unless_locked(temp_, kind_ + " '" + path_ + "' (temporary file '" + temp_ + "')", false);
-  const hid_t id = H5Fcreate(temp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  // Kept until the error stack is read below: closing it would clear the stack.
+  const Handle access = file_access();
+  const hid_t id = H5Fcreate(temp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get());
   if (id >= 0) {
     file_ = file_handle(id);
     return;
@@ -379,7 +387,7 @@ Handle open_existing(const std::string& path, unsigned flags, const std::string&
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 < 0) throw_if_refused(path, H5F_ACC_RDONLY, kind, hdf5_errno());
   if (is_hdf5 <= 0) throw Error(corrupt_message(path), kCorruptHint);
-  Handle access = plist_handle(check(H5Pcreate(H5P_FILE_ACCESS), "creating a property list"));
+  Handle access = file_access();
   if (!file_locking)
     check_status(H5Pset_file_locking(access.get(), false, true), "turning file locking off");
   const hid_t id = H5Fopen(path.c_str(), flags, access.get());

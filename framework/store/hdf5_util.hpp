@@ -101,6 +101,12 @@ Handle attribute_handle(hid_t id);
 // A fixed-length, NUL-padded ASCII string type of `width` bytes (numpy 'S<width>').
 Handle string_type(std::size_t width);
 
+// The file access properties of every file the store creates or opens: a raw-data chunk
+// cache of 64 KiB per dataset instead of HDF5's 1 MiB. Rows are appended and flushed a run
+// at a time and read in blocks, so a larger cache only made a sweep's memory grow with its
+// file (by up to 1 MiB per table) without making anything faster.
+Handle file_access();
+
 // The file is open for writing by another process (HDF5's file lock refused us).
 class FileLocked : public Error {
  public:

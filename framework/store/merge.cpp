@@ -26,7 +26,7 @@ std::string describe(const std::vector<HyperColumn>& columns) {
 }  // namespace
 
 MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs,
-                  bool strict_build) {
+                  bool strict_build, std::size_t block_runs) {
   if (inputs.empty())
     throw Error("nothing to merge: no input files", "list the shard files to merge");
   std::error_code ec;
@@ -69,26 +69,21 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
   report.inputs = inputs.size();
   report.total_runs = readers.front().meta().total_runs;
 
-  // Keep the first occurrence of each run_key, remembering which input it came from.
-  struct Kept {
-    RunRow run;
+  // The index: run_id, run_key and input of every row (48 bytes a run, read as keys only);
+  // the rows and curves stay in the files until their block of the output is written.
+  struct Entry {
+    std::int64_t run_id;
+    RunKey key;
     std::size_t input;
   };
-  std::vector<Kept> kept;
-  std::set<std::string> seen_keys;
+  std::vector<Entry> entries;  // input-major, then file order
   std::map<std::string, CellText> cells;
   // /candidates of evolutionary searches: one row per (shard, generation, index).
   std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, CandidateRow> candidates;
   for (std::size_t i = 0; i < readers.size(); ++i) {
     for (auto& c : readers[i].candidates())
       candidates.emplace(std::make_tuple(c.shard, c.generation, c.index), std::move(c));
-    for (auto& run : readers[i].runs()) {
-      if (!seen_keys.insert(run.run_key).second) {
-        ++report.duplicates_dropped;
-        continue;
-      }
-      kept.push_back({std::move(run), i});
-    }
+    for (const auto& [id, key] : readers[i].run_keys()) entries.push_back({id, key, i});
     for (auto& cell : readers[i].cells()) {
       auto [it, inserted] = cells.emplace(cell.name, cell);
       if (inserted || it->second == cell) continue;
@@ -102,22 +97,29 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
                   "merge only the shards of one sweep");
     }
   }
-  std::stable_sort(kept.begin(), kept.end(), [](const Kept& a, const Kept& b) {
-    return a.run.run_id != b.run.run_id ? a.run.run_id < b.run.run_id
-                                        : a.run.run_key < b.run.run_key;
+  // The first occurrence of each run_key wins (the first input, then file order).
+  {
+    std::vector<std::size_t> order(entries.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return entries[a].key < entries[b].key; });
+    std::vector<bool> drop(entries.size());
+    for (std::size_t k = 1; k < order.size(); ++k)
+      if (entries[order[k]].key == entries[order[k - 1]].key) drop[order[k]] = true;
+    std::size_t w = 0;
+    for (std::size_t k = 0; k < entries.size(); ++k)
+      if (!drop[k]) entries[w++] = entries[k];
+    report.duplicates_dropped = entries.size() - w;
+    entries.resize(w);
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.run_id != b.run_id ? a.run_id < b.run_id : a.key < b.key;
   });
-  for (std::size_t k = 1; k < kept.size(); ++k)
-    if (kept[k].run.run_id == kept[k - 1].run.run_id)
-      throw Error("run_id " + std::to_string(kept[k].run.run_id) + " has different run_keys in '" +
-                      inputs[kept[k - 1].input] + "' and '" + inputs[kept[k].input] + "'",
+  for (std::size_t k = 1; k < entries.size(); ++k)
+    if (entries[k].run_id == entries[k - 1].run_id)
+      throw Error("run_id " + std::to_string(entries[k].run_id) + " has different run_keys in '" +
+                      inputs[entries[k - 1].input] + "' and '" + inputs[entries[k].input] + "'",
                   "the inputs disagree about the spec's runs; merge only shards of one sweep");
-
-  // Each input's curves, grouped by run_id (a run's rows keep their stored order).
-  std::vector<std::unordered_map<std::int64_t, std::vector<CurveRow>>> curves(readers.size());
-  for (std::size_t k = 0; k < kept.size(); ++k) curves[kept[k].input][kept[k].run.run_id];
-  for (std::size_t i = 0; i < readers.size(); ++i)
-    for (const auto& c : readers[i].curves())
-      if (auto it = curves[i].find(c.run_id); it != curves[i].end()) it->second.push_back(c);
 
   FileMeta meta = readers.front().meta();
   meta.shard.clear();
@@ -129,14 +131,17 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
       meta.reused_from += (meta.reused_from.empty() ? "" : "\n") + reader.meta().reused_from;
 
   // Each input's sessions, keeping only the run ids taken from that input.
-  std::vector<std::set<std::int64_t>> taken(readers.size());
-  for (const auto& k : kept) taken[k.input].insert(k.run.run_id);
+  std::vector<std::vector<std::int64_t>> taken(readers.size());  // sorted: entries are
+  for (const auto& e : entries) taken[e.input].push_back(e.run_id);
+  const auto taken_from = [&](std::size_t input, std::int64_t id) {
+    return std::binary_search(taken[input].begin(), taken[input].end(), id);
+  };
   std::vector<Session> origins;
   for (std::size_t i = 0; i < readers.size(); ++i) {
     for (auto& session : readers[i].sessions()) {
       std::vector<std::int64_t> ids;
       for (auto id : session.run_ids)
-        if (taken[i].count(id)) ids.push_back(id);
+        if (taken_from(i, id)) ids.push_back(id);
       if (ids.empty()) continue;
       session.run_ids = std::move(ids);
       if (session.fact("source").empty()) session.facts["source"] = inputs[i];
@@ -158,15 +163,13 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
                                           : "mixed: " + std::to_string(paths.size()) +
                                               " numerical paths (see /provenance)";
 
-  std::vector<RunRow> runs;
-  runs.reserve(kept.size());
-  std::vector<CurveRow> curve_rows;
-  std::vector<std::pair<std::size_t, std::string>> kept_inputs;  // (input, run_key)
-  for (auto& k : kept) {
-    kept_inputs.emplace_back(k.input, k.run.run_key);
-    auto& rows = curves[k.input][k.run.run_id];
-    curve_rows.insert(curve_rows.end(), rows.begin(), rows.end());
-    runs.push_back(std::move(k.run));
+  // Blocks of the output as large as the largest input's share (at least 8192 runs): each
+  // block reads the rows and curves of its runs from the inputs it draws on, so memory is
+  // bounded by about one shard, not by the merge.
+  std::size_t block = block_runs;
+  if (block == 0) {
+    block = 8192;
+    for (const auto& t : taken) block = std::max(block, t.size());
   }
 
   // create() leaves nothing behind when it fails; after it, the file is ours to remove.
@@ -174,18 +177,53 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
   try {
     for (const auto& [name, cell] : cells) writer.add_cell(cell);
     for (const auto& [key, row] : candidates) writer.add_candidate(row);
-    writer.append_batch(runs, curve_rows, origins);
-    std::set<std::int64_t> present;
-    for (const auto& r : runs) present.insert(r.run_id);
-    for (std::int64_t id = 0; id < report.total_runs; ++id)
-      if (!present.count(id)) report.missing_run_ids.push_back(id);
+    for (std::size_t first = 0; first < entries.size(); first += block) {
+      const std::size_t last = std::min(entries.size(), first + block);
+      std::vector<std::vector<std::int64_t>> wanted(readers.size());  // sorted run ids
+      for (std::size_t k = first; k < last; ++k)
+        wanted[entries[k].input].push_back(entries[k].run_id);
+      std::unordered_map<std::int64_t, RunRow> rows;
+      std::unordered_map<std::int64_t, std::vector<CurveRow>> curves;  // stored order
+      for (std::size_t i = 0; i < readers.size(); ++i) {
+        if (wanted[i].empty()) continue;
+        const auto in_block = [&](std::int64_t id) {
+          return std::binary_search(wanted[i].begin(), wanted[i].end(), id);
+        };
+        readers[i].for_each_run([&](RunRow row) {
+          if (in_block(row.run_id) && !rows.count(row.run_id))
+            rows.emplace(row.run_id, std::move(row));
+        });
+        readers[i].for_each_curve([&](const CurveRow& c) {
+          if (in_block(c.run_id)) curves[c.run_id].push_back(c);
+        });
+      }
+      std::vector<RunRow> block_runs;
+      std::vector<CurveRow> block_curves;
+      block_runs.reserve(last - first);
+      for (std::size_t k = first; k < last; ++k) {
+        auto& c = curves[entries[k].run_id];
+        block_curves.insert(block_curves.end(), c.begin(), c.end());
+        block_runs.push_back(std::move(rows.at(entries[k].run_id)));
+      }
+      writer.append_unrecorded(block_runs, block_curves);
+      report.curve_rows += block_curves.size();
+    }
+    writer.add_sessions(origins);
+    std::int64_t next = 0;  // ids in [0, total_runs) not in the output
+    for (const auto& e : entries) {
+      for (; next < std::min(e.run_id, report.total_runs); ++next)
+        report.missing_run_ids.push_back(next);
+      next = std::max(next, e.run_id + 1);
+    }
+    for (; next < report.total_runs; ++next) report.missing_run_ids.push_back(next);
     if (report.missing_run_ids.empty()) writer.set_finished();
     writer.close();
     // Saved parameters (sweep --save-params) of the kept runs go along.
-    for (std::size_t k = 0; k < kept_inputs.size(); ++k) {
-      const auto from = run_params_path(inputs[kept_inputs[k].first], kept_inputs[k].second);
+    for (const auto& e : entries) {
+      const std::string key = run_key_text(e.key);
+      const auto from = run_params_path(inputs[e.input], key);
       if (!std::filesystem::exists(from, ec)) continue;
-      const auto to = run_params_path(out_path, kept_inputs[k].second);
+      const auto to = run_params_path(out_path, key);
       std::filesystem::create_directories(params_dir_for(out_path), ec);
       if (!std::filesystem::copy_file(from, to, ec) || ec)
         throw Error(
@@ -199,8 +237,7 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
     if (!params_dir_existed) std::filesystem::remove_all(params_dir_for(out_path), ec);
     throw;
   }
-  report.runs_merged = runs.size();
-  report.curve_rows = curve_rows.size();
+  report.runs_merged = entries.size();
   return report;
 }
 

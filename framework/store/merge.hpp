@@ -34,7 +34,10 @@ struct MergeReport {
 // and only the run ids kept from it), so each shard's host, SLURM job, times and command
 // line survive. Inputs whose runs come from different numerical paths are merged with
 // mixed_paths set, or refused before anything is written when `strict_build` is true.
+// Memory: an index of 48 bytes a run (run_id, run_key, input) plus the rows and curves of
+// one block of the output at a time, `block_runs` runs (0: as many as the largest input
+// contributes, at least 8,192), so merging 1,000 shards holds about one shard's rows.
 MergeReport merge(const std::string& out_path, const std::vector<std::string>& inputs,
-                  bool strict_build = false);
+                  bool strict_build = false, std::size_t block_runs = 0);
 
 }  // namespace cellzoo::store

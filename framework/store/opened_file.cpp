@@ -1,6 +1,9 @@
 // Opening a results file: the root attributes first, then the tables and their layouts.
 #include "framework/store/opened_file.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "framework/store/schema.hpp"
 #include "framework/store/table_io.hpp"
 
@@ -44,6 +47,34 @@ OpenedFile open_results(const std::string& path, unsigned flags, bool file_locki
     out.candidate_layout =
         layout_from_dataset(out.candidates.get(), default_candidate_layout(), path, "candidates");
     out.n_candidates = table_rows(out.candidates.get());
+  }
+  return out;
+}
+
+RowLayout run_columns(const RowLayout& file_layout, std::initializer_list<const char*> names) {
+  RowLayout layout;
+  for (const char* name : names)
+    for (const auto& f : file_layout.fields())
+      if (f.name == name) layout.add(f.name, f.type, f.width);
+  return layout;
+}
+
+std::vector<std::pair<std::int64_t, RunKey>> read_run_keys(const OpenedFile& f,
+                                                           const std::string& path) {
+  constexpr hsize_t kBlock = 65536;
+  const auto layout = run_columns(f.run_layout, {"run_id", "run_key"});
+  std::vector<std::pair<std::int64_t, RunKey>> out;
+  out.reserve(f.n_runs);
+  for (hsize_t start = 0; start < f.n_runs; start += kBlock) {
+    const hsize_t n = std::min<hsize_t>(kBlock, f.n_runs - start);
+    const auto data = read_rows(f.runs.get(), layout, start, n, path);
+    for (hsize_t r = 0; r < n; ++r) {
+      const char* row = data.data() + r * layout.size();
+      RunKey key{};
+      std::memcpy(key.data(), row + layout[1].offset, std::min(key.size(), layout[1].width));
+      if (key[0] == '\0') continue;  // reserved by a killed writer, never written
+      out.emplace_back(layout.get_i64(row, 0), key);
+    }
   }
   return out;
 }

@@ -3,7 +3,10 @@
 // row counts. Shared by ResultsReader and a resumed ResultsWriter.
 #pragma once
 
+#include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "framework/store/hdf5_util.hpp"
@@ -26,5 +29,13 @@ struct OpenedFile {
 // file that is missing, not HDF5, damaged, locked by a writer (FileLocked) or not a
 // cellzoo results file. `file_locking` false: without HDF5's file lock (read_snapshot).
 OpenedFile open_results(const std::string& path, unsigned flags, bool file_locking = true);
+
+// The layout of just the /runs columns `names`, with the widths the file has.
+RowLayout run_columns(const RowLayout& file_layout, std::initializer_list<const char*> names);
+
+// run_id and run_key of every /runs row in file order, reading only those two columns in
+// blocks (rows a killed writer reserved are skipped).
+std::vector<std::pair<std::int64_t, RunKey>> read_run_keys(const OpenedFile& f,
+                                                           const std::string& path);
 
 }  // namespace cellzoo::store::detail

@@ -17,6 +17,7 @@
 // truncated (at a UTF-8 character boundary) and ends in "...".
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -134,6 +136,40 @@ struct CurveRow {
   double seconds = 0;
 };
 
+// A run key as a results file stores it: kRunKeyWidth bytes, zero-padded. A resume or
+// --reuse of a million-run file holds these (32 bytes a run), not the rows.
+using RunKey = std::array<char, kRunKeyWidth>;
+RunKey make_run_key(std::string_view text);  // longer text is cut (the writer refuses it)
+std::string run_key_text(const RunKey& key);
+
+// A set of run keys: the keys (32 bytes each) and an open-addressing table of 4-byte
+// slots at most half full, so about 40 bytes a key; a lookup touches a slot or two.
+class RunKeySet {
+ public:
+  RunKeySet() = default;
+  explicit RunKeySet(const std::vector<RunKey>& keys);
+  bool contains(const RunKey& key) const;
+  bool contains(std::string_view key) const { return contains(make_run_key(key)); }
+  bool insert(const RunKey& key);  // false when it was there already
+  std::size_t size() const { return keys_.size(); }
+  bool empty() const { return keys_.empty(); }
+  const std::vector<RunKey>& keys() const { return keys_; }  // in the order first added
+
+ private:
+  std::size_t find(const RunKey& key) const;  // its slot, or the empty slot it would take
+  std::vector<RunKey> keys_;                  // each once
+  std::vector<std::uint32_t> slots_;          // 1 + index into keys_; 0 = empty
+};
+
+// The columns of a /runs row that a resume needs, read without the rest of the row.
+struct RunOutcome {
+  std::int64_t run_id = 0;
+  RunKey key{};
+  std::string status;
+  double valid_metric = kNaN;
+  double test_metric = kNaN;
+};
+
 // One row of /cells: the text of a cell-language cell used by the runs.
 struct CellText {
   std::string name;
@@ -216,6 +252,11 @@ class ResultsWriter {
   // added with its facts and run ids).
   void append_batch(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves,
                     const std::vector<Session>& origins = {});
+  // A large merge in blocks: append_batch's rows and curves without recording them in any
+  // session, and then add_sessions(origins) once (a kill in between leaves runs that no
+  // session lists, which readers attribute to an "unrecorded" session).
+  void append_unrecorded(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves);
+  void add_sessions(const std::vector<Session>& origins);
 
   // The sessions in the file (provenance.hpp); the last one is this writer's.
   std::vector<Session> sessions() const;
@@ -274,15 +315,51 @@ class ResultsReader {
   // Rows in file order. Rows with an empty run_key (space a killed writer had reserved
   // but not written) are skipped.
   std::vector<RunRow> runs() const;
+  // run_id and run_key of every row in file order, reading only those two columns (the
+  // rows a killed writer reserved are skipped, as by runs()).
+  std::vector<std::pair<std::int64_t, RunKey>> run_keys() const;
+  // Calls f with each row's run_id, run_key, status and metrics in file order, reading the
+  // table in blocks: memory is bounded by a block, not by the file.
+  template <typename F>
+  void for_each_outcome(F&& f) const {
+    for (std::size_t start = 0;; start += kOutcomeBlock) {
+      const auto block = outcomes(start, kOutcomeBlock);
+      for (const auto& o : block) f(o);
+      if (start + kOutcomeBlock >= run_rows()) break;
+    }
+  }
+  // Calls f(RunRow) for every row in file order, reading and decoding the table in blocks
+  // (memory bounded by a block): --reuse copying a few runs out of a large file.
+  template <typename F>
+  void for_each_run(F&& f) const {
+    for (std::size_t start = 0; start < run_rows(); start += kRowBlock)
+      for (auto& row : runs(start, kRowBlock)) f(std::move(row));
+  }
   std::vector<CurveRow> curves() const;
+  // The same for /curves.
+  template <typename F>
+  void for_each_curve(F&& f) const {
+    for (std::size_t start = 0; start < curve_rows(); start += kOutcomeBlock)
+      for (auto& row : curves(start, kOutcomeBlock)) f(std::move(row));
+  }
   std::vector<CellText> cells() const;
   std::vector<CandidateRow> candidates() const;  // empty for files without /candidates
   // /provenance's sessions; runs no session lists (files written before sessions were
   // recorded) form a last session of role "unrecorded" with the root's facts.
   std::vector<Session> sessions() const;
+  // The same, given the run ids of /runs already read (run_keys, for_each_outcome), so a
+  // resume of a million-run file does not read them twice.
+  std::vector<Session> sessions(const std::vector<std::int64_t>& run_ids) const;
 
  private:
   friend struct ResultsSnapshot read_snapshot(const std::string& path, int attempts);
+  static constexpr std::size_t kOutcomeBlock = 65536;
+  static constexpr std::size_t kRowBlock = 4096;  // whole /runs rows: about 1.5 KB each
+  std::size_t run_rows() const;                   // rows of /runs, reserved ones included
+  std::size_t curve_rows() const;                 // rows of /curves
+  std::vector<RunOutcome> outcomes(std::size_t start, std::size_t count) const;
+  std::vector<RunRow> runs(std::size_t start, std::size_t count) const;
+  std::vector<CurveRow> curves(std::size_t start, std::size_t count) const;
   struct State;
   explicit ResultsReader(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;

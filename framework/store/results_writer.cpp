@@ -56,7 +56,7 @@ struct ResultsWriter::State {
   std::string path;
   OpenedFile f;
   Handle run_type, curve_type, cell_type, candidate_type;  // in-memory compound types
-  std::set<std::string> keys;
+  RunKeySet keys;  // of the rows in the file: 40 bytes a run
   std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> candidate_keys;
   std::set<std::int64_t> ids;
   std::map<std::string, CellText> cells;
@@ -121,11 +121,9 @@ struct ResultsWriter::State {
                f.n_candidates))
         candidate_keys.emplace(c.shard, c.generation, c.index);
     }
-    for (const auto& r :
-         decode_runs(f.run_layout, f.hyper, read_table(f.runs.get(), f.run_layout, f.n_runs, path),
-                     f.n_runs)) {
-      keys.insert(r.run_key);
-      ids.insert(r.run_id);
+    for (const auto& [id, key] : detail::read_run_keys(f, path)) {  // not the whole rows
+      (void)keys.insert(key);
+      ids.insert(id);
     }
     if (f.cells.valid())
       for (auto& c : decode_cells(
@@ -135,7 +133,7 @@ struct ResultsWriter::State {
   void validate(const RunRow& run, std::set<std::string>& batch_keys,
                 std::set<std::int64_t>& batch_ids) const {
     check_run_row(f.run_layout, f.hyper, run, path);
-    if (keys.count(run.run_key) || !batch_keys.insert(run.run_key).second)
+    if (keys.contains(run.run_key) || !batch_keys.insert(run.run_key).second)
       throw Error("run_key " + run.run_key + " (run " + std::to_string(run.run_id) +
                       ") is already in '" + path + "'",
                   "skip runs listed by run_keys() when resuming");
@@ -149,7 +147,7 @@ struct ResultsWriter::State {
     session = detail::add_session(f.file.get(), own, path);
   }
   void write(const std::vector<RunRow>& runs, const std::vector<CurveRow>& curves,
-             const std::vector<Session>& origins = {}) {
+             const std::vector<Session>& origins = {}, bool record_sessions = true) {
     require_open();
     std::set<std::string> batch_keys;
     std::set<std::int64_t> batch_ids;
@@ -175,7 +173,8 @@ struct ResultsWriter::State {
                   "/runs of '" + path + "'");
       // Then their sessions: a kill before this flush leaves runs no session lists, which
       // readers attribute to an "unrecorded" session.
-      if (origins.empty()) {
+      if (!record_sessions) {
+      } else if (origins.empty()) {
         std::vector<std::int64_t> run_ids;
         for (const auto& r : runs) run_ids.push_back(r.run_id);
         detail::append_session_runs(session, run_ids, path);
@@ -184,7 +183,7 @@ struct ResultsWriter::State {
       }
       flush();
     });
-    keys.insert(batch_keys.begin(), batch_keys.end());
+    for (const auto& key : batch_keys) (void)keys.insert(make_run_key(key));
     ids.insert(batch_ids.begin(), batch_ids.end());
   }
 };
@@ -318,20 +317,21 @@ ResultsWriter ResultsWriter::open_for_resume(const std::string& path,
   state->index_existing();
   OpenedFile& f = state->f;
   // Drop what a writer killed inside append() may have left at the ends of the tables.
+  // Only the last rows are read (a resume of a million-run file reads no whole table).
+  const auto key_column = detail::run_columns(f.run_layout, {"run_key"});
   hsize_t runs_end = f.n_runs;
-  if (runs_end > 0) {
-    const auto data = read_table(f.runs.get(), f.run_layout, f.n_runs, path);
-    while (runs_end > 0 &&
-           f.run_layout.get_str(data.data() + (runs_end - 1) * f.run_layout.size(), 1).empty())
-      --runs_end;
-  }
+  while (runs_end > 0 &&
+         key_column
+             .get_str(detail::read_rows(f.runs.get(), key_column, runs_end - 1, 1, path).data(), 0)
+             .empty())
+    --runs_end;
   hsize_t curves_end = f.n_curves;
-  if (curves_end > 0) {
-    const auto curves = decode_curves(
-        f.curve_layout, read_table(f.curves.get(), f.curve_layout, f.n_curves, path), f.n_curves);
-    while (curves_end > 0 &&
-           (curves[curves_end - 1].epoch <= 0 || !state->ids.count(curves[curves_end - 1].run_id)))
-      --curves_end;
+  while (curves_end > 0) {
+    const auto last = decode_curves(
+        f.curve_layout, detail::read_rows(f.curves.get(), f.curve_layout, curves_end - 1, 1, path),
+        1);
+    if (last[0].epoch > 0 && state->ids.count(last[0].run_id)) break;
+    --curves_end;
   }
   if (runs_end < f.n_runs || curves_end < f.n_curves) {
     state->guarded("the repaired table ends", [&] {
@@ -367,6 +367,21 @@ void ResultsWriter::append_batch(const std::vector<RunRow>& runs,
                                  const std::vector<CurveRow>& curves,
                                  const std::vector<Session>& origins) {
   state_->write(runs, curves, origins);
+}
+
+void ResultsWriter::append_unrecorded(const std::vector<RunRow>& runs,
+                                      const std::vector<CurveRow>& curves) {
+  state_->write(runs, curves, {}, false);
+}
+
+void ResultsWriter::add_sessions(const std::vector<Session>& origins) {
+  State& s = *state_;
+  s.require_open();
+  QuietErrors quiet;
+  s.guarded("the merged runs' sessions", [&] {
+    for (const auto& origin : origins) (void)detail::add_session(s.f.file.get(), origin, s.path);
+    s.flush();
+  });
 }
 
 std::vector<Session> ResultsWriter::sessions() const {
@@ -508,7 +523,9 @@ const std::vector<HyperColumn>& ResultsWriter::hyper_columns() const {
   return state_->f.hyper;
 }
 std::set<std::string> ResultsWriter::run_keys() const {
-  return state_->keys;
+  std::set<std::string> out;
+  for (const auto& key : state_->keys.keys()) out.insert(run_key_text(key));
+  return out;
 }
 std::size_t ResultsWriter::run_count() const {
   return state_->keys.size();

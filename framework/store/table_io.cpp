@@ -57,17 +57,41 @@ void shrink_table(hid_t dataset, hsize_t& rows, hsize_t new_rows, const std::str
   rows = new_rows;
 }
 
+namespace {
+
+[[noreturn]] void unreadable(const std::string& path) {
+  const std::string detail = hdf5_detail();
+  throw Error("'" + path + "' is not a readable HDF5 file (truncated or corrupt?): reading " +
+                  "its tables failed" + (detail.empty() ? "" : " (HDF5: " + detail + ")"),
+              "copy the file again if it was transferred; otherwise rerun its runs");
+}
+
+}  // namespace
+
 std::vector<char> read_table(hid_t dataset, const RowLayout& layout, hsize_t rows,
                              const std::string& path) {
   std::vector<char> data(layout.size() * rows);
   if (rows == 0) return data;
   Handle memory_type = layout.make_type(false);
-  if (H5Dread(dataset, memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0) {
-    const std::string detail = hdf5_detail();
-    throw Error("'" + path + "' is not a readable HDF5 file (truncated or corrupt?): reading " +
-                    "its tables failed" + (detail.empty() ? "" : " (HDF5: " + detail + ")"),
-                "copy the file again if it was transferred; otherwise rerun its runs");
-  }
+  if (H5Dread(dataset, memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
+    unreadable(path);
+  return data;
+}
+
+std::vector<char> read_rows(hid_t dataset, const RowLayout& layout, hsize_t start, hsize_t count,
+                            const std::string& path) {
+  std::vector<char> data(layout.size() * count);
+  if (count == 0) return data;
+  Handle memory_type = layout.make_type(false);
+  Handle file_space = space_handle(check(H5Dget_space(dataset), "selecting rows"));
+  check_status(
+      H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
+      "selecting rows");
+  Handle memory_space =
+      space_handle(check(H5Screate_simple(1, &count, nullptr), "creating a memory dataspace"));
+  if (H5Dread(dataset, memory_type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+              data.data()) < 0)
+    unreadable(path);
   return data;
 }
 

@@ -30,4 +30,9 @@ void shrink_table(hid_t dataset, hsize_t& rows, hsize_t new_rows, const std::str
 std::vector<char> read_table(hid_t dataset, const RowLayout& layout, hsize_t rows,
                              const std::string& path);
 
+// Rows [start, start + count) in `layout`, which may name only some of the table's columns
+// (HDF5 reads just those members): how a resume reads a million run keys without the rest.
+std::vector<char> read_rows(hid_t dataset, const RowLayout& layout, hsize_t start, hsize_t count,
+                            const std::string& path);
+
 }  // namespace cellzoo::store::detail

@@ -19,9 +19,8 @@ namespace cellzoo::sweep {
 namespace {
 
 struct Finished {
-  const RunSpec* run;
+  PlannedRun planned;
   train::TrainResult result;
-  std::size_t index = 0;  // into the batch's runs and configs
 };
 
 class FinishedQueue {
@@ -165,8 +164,21 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
                            const std::atomic<bool>& stop, bool terminal,
                            const RunRecorded& on_recorded, const RunResult& on_result) {
   if (configs.size() != runs.size()) throw Error("internal: one TrainConfig per run expected");
+  return execute_batch(
+      runs.size(),
+      [&](std::size_t k) {
+        return PlannedRun{*runs[k], configs[k]};
+      },
+      columns, writer, task_data, jobs, progress, stop, terminal, on_recorded, on_result);
+}
+
+BatchSummary execute_batch(std::size_t count, const RunSource& source,
+                           const std::vector<HyperColumn>& columns, store::ResultsWriter& writer,
+                           TaskDataCache& task_data, int jobs, Progress& progress,
+                           const std::atomic<bool>& stop, bool terminal,
+                           const RunRecorded& on_recorded, const RunResult& on_result) {
   BatchSummary summary;
-  if (runs.empty()) return summary;
+  if (count == 0) return summary;
   FinishedQueue queue;
   std::atomic<bool> cancel{false};
 
@@ -179,13 +191,14 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
       tbb::task_arena arena(jobs);
       arena.execute([&] {
         tbb::parallel_for(
-            tbb::blocked_range<std::size_t>(0, runs.size(), 1),
+            tbb::blocked_range<std::size_t>(0, count, 1),
             [&](const tbb::blocked_range<std::size_t>& range) {
               for (std::size_t k = range.begin(); k != range.end(); ++k) {
                 if (stop.load() || cancel.load()) return;  // no new runs after a stop
-                const RunSpec& run = *runs[k];
+                PlannedRun planned = source(k);
+                const RunSpec& run = planned.run;
                 progress.started();
-                train::RunConfig config{run.cell, run.task, configs[k], run.seed};
+                train::RunConfig config{run.cell, run.task, planned.config, run.seed};
                 train::TrainResult result;
                 try {
                   const auto data = task_data.get(run.task, config.hyper);
@@ -195,7 +208,7 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
                   result.error = e.what();
                 }
                 progress.stopped();
-                queue.push({&run, std::move(result), k});
+                queue.push({std::move(planned), std::move(result)});
               }
             },
             tbb::simple_partitioner());
@@ -222,10 +235,11 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
     }
     if (writer_error) continue;  // drain the queue, record nothing more
     try {
-      const store::RunRow row = make_row(*f.run, columns, f.result);
-      writer.append(row, make_curves(*f.run, f.result));
-      if (on_recorded) on_recorded(*f.run, row);
-      if (on_result) on_result(*f.run, row, f.result, configs[f.index]);
+      const RunSpec& run = f.planned.run;
+      const store::RunRow row = make_row(run, columns, f.result);
+      writer.append(row, make_curves(run, f.result));
+      if (on_recorded) on_recorded(run, row);
+      if (on_result) on_result(run, row, f.result, f.planned.config);
     } catch (...) {
       writer_error = std::current_exception();
       cancel = true;

@@ -52,10 +52,25 @@ using RunRecorded = std::function<void(const RunSpec&, const store::RunRow&)>;
 using RunResult = std::function<void(const RunSpec&, const store::RunRow&,
                                      const train::TrainResult&, const train::TrainConfig&)>;
 
-// Trains `runs` (none of them may be in the file yet) with `jobs` parallel workers and
-// appends each finished run to `writer`. `configs[i]` is train::resolve(runs[i]->settings).
+// A run to train and its config (train::resolve(run.settings)).
+struct PlannedRun {
+  RunSpec run;
+  train::TrainConfig config;
+};
+// Run k (0 <= k < count) of a batch, made when a worker starts it, so that a batch of a
+// million runs holds only the runs in flight. Called from several workers at once.
+using RunSource = std::function<PlannedRun(std::size_t k)>;
+
+// Trains `count` runs (none of them may be in the file yet) with `jobs` parallel workers
+// and appends each finished run to `writer`; nothing is kept of a run once it is recorded.
 // Stops starting runs once `stop` is set; rethrows a worker's or the writer's exception
 // after the workers finished.
+BatchSummary execute_batch(std::size_t count, const RunSource& source,
+                           const std::vector<HyperColumn>& columns, store::ResultsWriter& writer,
+                           TaskDataCache& task_data, int jobs, Progress& progress,
+                           const std::atomic<bool>& stop, bool terminal,
+                           const RunRecorded& on_recorded = {}, const RunResult& on_result = {});
+// The same for runs held by the caller: `configs[i]` is runs[i]'s config.
 BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
                            const std::vector<train::TrainConfig>& configs,
                            const std::vector<HyperColumn>& columns, store::ResultsWriter& writer,

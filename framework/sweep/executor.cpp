@@ -3,6 +3,8 @@
 #include "framework/sweep/executor.hpp"
 
 #include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +24,7 @@
 #include "framework/sweep/progress.hpp"
 #include "framework/sweep/reuse.hpp"
 #include "framework/sweep/run_params.hpp"
+#include "framework/sweep/spec_text.hpp"
 #include "framework/train/trainer.hpp"
 #include "framework/util/build_info.hpp"
 #include "framework/util/error.hpp"
@@ -47,12 +50,11 @@ std::string task_option_origin(const Spec& spec, const std::string& message) {
 
 }  // namespace
 
-std::vector<const train::TrainConfig*> check_task_variants(
-    const Spec& spec, const std::vector<train::TrainConfig>& configs, TaskDataCache& cache) {
-  std::set<std::map<std::string, std::string>> seen;
-  std::vector<const train::TrainConfig*> variants;
-  for (const auto& config : configs) {
-    if (!seen.insert(config.task_options).second) continue;
+std::vector<train::TrainConfig> check_task_variants(const RunEnumerator& runs, std::int64_t begin,
+                                                    std::int64_t end, TaskDataCache& cache) {
+  const Spec& spec = runs.spec();
+  std::vector<train::TrainConfig> variants;
+  const auto consider = [&](train::TrainConfig config) {
     try {
       (void)cache.get(spec.task, config);
     } catch (const Error& e) {
@@ -60,51 +62,101 @@ std::vector<const train::TrainConfig*> check_task_variants(
       if (origin.empty()) throw;
       throw Error(origin + ": " + e.what(), e.hint());
     }
-    variants.push_back(&config);
+    variants.push_back(std::move(config));
+  };
+  if (begin >= end) return variants;
+  const bool searched = std::any_of(spec.space.begin(), spec.space.end(),
+                                    [](const auto& d) { return d.first.starts_with("task."); });
+  if (!searched) {  // every run has the same task options
+    consider(runs.at(begin).config);
+    return variants;
   }
+  std::set<std::map<std::string, std::string>> seen;
+  runs.visit_trials(begin, end, [&](std::int64_t i, std::int64_t trial) {
+    std::map<std::string, std::string> options;
+    for (const auto& [k, v] : runs.trial_settings(trial))
+      if (k.starts_with("task.")) options.emplace(k.substr(5), v);
+    if (seen.insert(std::move(options)).second) consider(runs.at(i).config);
+  });
   return variants;
 }
 
-void apply_param_budgets(const Spec& spec, std::vector<RunSpec>& runs,
-                         std::vector<train::TrainConfig>& configs, std::int64_t begin,
-                         std::int64_t end, TaskDataCache& cache) {
-  if (!has_param_budget(spec)) return;
-  std::map<std::string, int> solved;  // the solve's inputs -> hidden
-  for (std::int64_t i = begin; i < end; ++i) {
-    RunSpec& run = runs[static_cast<std::size_t>(i)];
-    const train::TrainConfig& c = run.config;
-    std::string key = run.cell + "|" + std::to_string(c.param_budget) + "|" +
-                      c.values.at("layers") + "|" + c.values.at("embed");
-    for (const auto& [k, v] : c.task_options) key += "|" + k + "=" + v;
-    if (const auto it = solved.find(key); it != solved.end()) {
-      run.config.hidden = it->second;
-      run.config.values["hidden"] = std::to_string(it->second);
-      run.hyper["hidden"] = static_cast<double>(it->second);
-    } else {
-      apply_param_budget(spec, run, cache.get(spec.task, run.config)->info);
-      solved.emplace(key, run.config.hidden);
-    }
-    configs[static_cast<std::size_t>(i - begin)] = run.config;
+BudgetSolver::BudgetSolver(const Spec& spec, TaskDataCache& cache)
+    : spec_(spec), cache_(cache), active_(has_param_budget(spec)) {}
+
+void BudgetSolver::apply(RunSpec& run) {
+  if (!active_) return;
+  const train::TrainConfig& c = run.config;
+  std::string key = run.cell + "|" + std::to_string(c.param_budget) + "|" + c.values.at("layers") +
+                    "|" + c.values.at("embed");
+  for (const auto& [k, v] : c.task_options) key += "|" + k + "=" + v;
+  std::lock_guard lock(mutex_);
+  if (const auto it = solved_.find(key); it != solved_.end()) {
+    run.config.hidden = it->second;
+    run.config.values["hidden"] = std::to_string(it->second);
+    run.hyper["hidden"] = static_cast<double>(it->second);
+  } else {
+    apply_param_budget(spec_, run, cache_.get(spec_.task, run.config)->info);
+    solved_.emplace(key, run.config.hidden);
   }
 }
 
-LargestRun largest_run(const std::string& task, const std::vector<RunSpec>& runs,
-                       const std::vector<train::TrainConfig>& configs, std::int64_t begin,
-                       std::int64_t end, TaskDataCache& cache) {
+LargestRun largest_run(const RunEnumerator& runs, std::int64_t begin, std::int64_t end,
+                       TaskDataCache& cache, BudgetSolver& budgets) {
+  // What estimate_memory depends on besides the cell and the task data: the [space]
+  // dimensions among these give each trial its shape; everything else is the same for all.
+  // (param_budget: the solved hidden.)
+  static const std::set<std::string> kShape = {"hidden", "embed",     "batch_size",
+                                               "bptt",   "optimizer", "momentum",
+                                               "layers", "data_seed", "param_budget"};
+  const Spec& spec = runs.spec();
+  std::vector<std::pair<std::size_t, std::string>> shape_dims;  // (index in space, name)
+  std::size_t d = 0;
+  for (const auto& [name, dim] : spec.space) {
+    if (kShape.count(name) || name.starts_with("task.")) shape_dims.emplace_back(d, name);
+    ++d;
+  }
+  const std::int64_t per_cell = runs.runs_per_cell();
+  const std::int64_t first = begin % std::max<std::int64_t>(per_cell, 1);
+  std::vector<int> shape_of;  // per trial of the range (as in visit_trials), -1 = not yet
+  if (!shape_dims.empty() && begin < end)
+    shape_of.assign(static_cast<std::size_t>(std::min(per_cell, end - begin)), -1);
+  std::map<std::string, int> shape_ids;
+  const auto shape = [&](std::int64_t trial) {
+    if (shape_dims.empty()) return 0;
+    int& id = shape_of[static_cast<std::size_t>((trial - first + per_cell) % per_cell)];
+    if (id < 0) {
+      const auto values = runs.trial_values(trial);
+      std::string key;
+      for (const auto& [index, name] : shape_dims) {
+        const auto& v = values[index];
+        // Only whether there is momentum changes the optimiser state.
+        key += name == "momentum" ? (parse_number(v).value_or(1) > 0 ? "+" : "0") : v;
+        key += '\n';
+      }
+      id = shape_ids.emplace(key, static_cast<int>(shape_ids.size())).first->second;
+    }
+    return id;
+  };
   LargestRun largest;
-  std::set<std::string> seen;
-  for (std::int64_t i = begin; i < end; ++i) {
-    const RunSpec& run = runs[static_cast<std::size_t>(i)];
-    const train::TrainConfig& c = configs[static_cast<std::size_t>(i - begin)];
-    std::string key = run.cell + "|" + c.values.at("hidden") + "|" + c.values.at("embed") + "|" +
-                      c.values.at("batch_size") + "|" + c.values.at("bptt") + "|" +
-                      c.values.at("optimizer") + "|" + c.values.at("momentum");
-    for (const auto& [k, v] : c.task_options) key += "|" + k + "=" + v;
-    key += "|" + std::to_string(c.data_seed);
-    if (!seen.insert(key).second) continue;
-    const auto estimate = train::estimate_memory(cells::CellRegistry::instance().get(run.cell),
-                                                 *cache.get(task, c), c);
-    if (!largest.run || estimate.bytes > largest.estimate.bytes) largest = {estimate, &run};
+  for (std::int64_t cell_begin = begin; cell_begin < end;) {
+    const std::int64_t cell_end = std::min(end, (cell_begin / per_cell + 1) * per_cell);
+    std::set<int> seen;
+    for (std::int64_t i = cell_begin; i < cell_end; ++i) {
+      if (!seen.insert(shape(i % per_cell)).second) continue;
+      RunSpec run = runs.at(i);
+      budgets.apply(run);
+      train::MemoryEstimate estimate;
+      try {
+        estimate = train::estimate_memory(cells::CellRegistry::instance().get(run.cell),
+                                          *cache.get(spec.task, run.config), run.config);
+      } catch (const Error& e) {  // a model the task cannot take (cellzoo sweep --dry-run)
+        throw Error(std::string(e.what()) + " (run " + run.label + ")", e.hint());
+      }
+      if (!largest.run || estimate.bytes > largest.estimate.bytes)
+        largest = {estimate, std::move(run)};
+    }
+    cell_begin = cell_end;
   }
   return largest;
 }
@@ -177,16 +229,16 @@ void check_same_spec(const std::string& path, const Spec& spec, const std::strin
 // A resume whose run has another run_key than the file's run of the same id: the same spec
 // drew another configuration, which happens when another build rounds a sampled value
 // differently (README, "Reproducibility"). Refused before the file is touched.
-void check_run_keys(const std::string& path, const std::vector<RunSpec>& runs, std::int64_t begin,
-                    std::int64_t end) {
-  std::map<std::int64_t, std::string> key_of;
-  for (const auto& row : store::ResultsReader::open(path).runs()) key_of[row.run_id] = row.run_key;
-  for (std::int64_t i = begin; i < end; ++i) {
-    const auto& run = runs[static_cast<std::size_t>(i)];
-    const auto it = key_of.find(run.run_id);
-    if (it == key_of.end() || it->second == run.run_key) continue;
+void check_run_keys(const std::string& path, const RunEnumerator& runs, std::int64_t begin,
+                    std::int64_t end,
+                    std::vector<std::pair<std::int64_t, store::RunKey>> file_keys) {
+  std::erase_if(file_keys, [&](const auto& row) { return row.first < begin || row.first >= end; });
+  std::sort(file_keys.begin(), file_keys.end());  // the first run of the share that differs
+  for (const auto& [id, key] : file_keys) {
+    if (store::make_run_key(runs.run_key(id)) == key) continue;
+    const RunSpec run = runs.describe(id);
     throw Error("run " + std::to_string(run.run_id) + " (" + run.label + ") has run_key " +
-                    run.run_key + " here but " + it->second + " in '" + path +
+                    run.run_key + " here but " + store::run_key_text(key) + " in '" + path +
                     "': the same spec drew another configuration, as happens when another build "
                     "or processor rounds a sampled hyperparameter differently in its last digit",
                 "resume with the binary that made the file (cellzoo --version; the file's "
@@ -227,11 +279,11 @@ void check_numerical_paths(const std::string& what, const std::vector<store::Ses
 
 // The sessions of the runs of `source` whose run_key is in `keys` (those --reuse may copy).
 std::vector<store::Session> reusable_sessions(const std::string& source,
-                                              const std::set<std::string>& keys) {
+                                              const store::RunKeySet& keys) {
   const auto reader = store::ResultsReader::open(source);
   std::set<std::int64_t> ids;
-  for (const auto& row : reader.runs())
-    if (keys.count(row.run_key)) ids.insert(row.run_id);
+  for (const auto& [id, key] : reader.run_keys())
+    if (keys.contains(key)) ids.insert(id);
   auto sessions = reader.sessions();
   for (auto& s : sessions)
     std::erase_if(s.run_ids, [&](std::int64_t id) { return !ids.count(id); });
@@ -293,20 +345,21 @@ class ParamsSaver {
   std::map<std::string, std::pair<double, std::string>> best_;  // cell -> (metric, run_key)
 };
 
-// Copies the `pending` runs found in the --reuse files into `writer` (one flush) and
-// returns the runs still to train.
-std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
-                                     const std::vector<RunSpec>& runs,
-                                     const std::vector<std::size_t>& pending,
-                                     const std::vector<HyperColumn>& columns,
-                                     const std::vector<store::CellText>& cell_rows,
-                                     store::ResultsWriter& writer, SweepSummary& summary,
-                                     std::vector<store::RunRow>& copied_rows, std::ostream& log) {
-  std::vector<const RunSpec*> wanted;
-  for (std::size_t i : pending) wanted.push_back(&runs[i]);
+// Copies the `pending` runs found in the --reuse files into `writer` (one flush), shows
+// them to `best`, and returns the runs still to train.
+std::vector<std::int64_t> copy_reused(const std::vector<std::string>& files,
+                                      const RunEnumerator& runs, BudgetSolver& budgets,
+                                      const std::vector<std::int64_t>& pending,
+                                      const std::vector<store::CellText>& cell_rows,
+                                      store::ResultsWriter& writer, SweepSummary& summary,
+                                      BestRun& best, std::ostream& log) {
   std::map<std::string, store::CellText> cell_texts;
   for (const auto& row : cell_rows) cell_texts.emplace(row.name, row);
-  const ReusePlan plan = plan_reuse(files, wanted, columns, cell_texts);
+  const ReusePlan plan = plan_reuse(files, runs, pending, cell_texts, [&](std::int64_t id) {
+    RunSpec run = runs.at(id);
+    budgets.apply(run);
+    return run;
+  });
   for (const auto& note : plan.notes) log << "[sweep] note: " << note << std::endl;
   if (plan.changed_cell_text > 0)
     log << "[sweep] " << plan.changed_cell_text
@@ -315,12 +368,15 @@ std::vector<std::size_t> copy_reused(const std::vector<std::string>& files,
   writer.append_batch(plan.runs, plan.curves, plan.origins);
   for (const auto& line : plan.sources) writer.record_reuse(line);
   summary.reused = static_cast<std::int64_t>(plan.runs.size());
-  copied_rows.insert(copied_rows.end(), plan.runs.begin(), plan.runs.end());
-  std::set<std::string> copied;
-  for (const auto& row : plan.runs) copied.insert(row.run_key);
-  std::vector<std::size_t> rest;
-  for (std::size_t i : pending)
-    if (!copied.count(runs[i].run_key)) rest.push_back(i);
+  std::set<std::int64_t> copied;
+  for (const auto& row : plan.runs) {
+    copied.insert(row.run_id);
+    best.consider(writer.meta().metric_higher_is_better, row.status, row.valid_metric,
+                  row.test_metric);
+  }
+  std::vector<std::int64_t> rest;
+  for (std::int64_t i : pending)
+    if (!copied.count(i)) rest.push_back(i);
   return rest;
 }
 
@@ -339,41 +395,6 @@ void check_plugin_builds(const std::string& path, const std::vector<store::CellT
   }
 }
 
-// The root attributes of `path` when it is a finished file of this very share (same spec,
-// shard and columns) that holds every run of the share and every language cell's text:
-// a resume with nothing to do, which only reads the file (opening it for writing would
-// change its modification time, and closing it its bytes). Nothing otherwise, also for a
-// file that open_for_resume refuses (it then says why).
-struct FinishedShare {
-  store::FileMeta meta;
-  std::vector<store::RunRow> rows;
-};
-std::optional<FinishedShare> finished_share(const std::string& path, const std::string& hash,
-                                            const std::string& shard,
-                                            const std::vector<store::HyperColumn>& columns,
-                                            const std::vector<RunSpec>& runs, std::int64_t begin,
-                                            std::int64_t end,
-                                            const std::vector<store::CellText>& cell_rows) {
-  try {
-    const auto reader = store::ResultsReader::open(path);
-    const store::FileMeta& meta = reader.meta();
-    if (meta.spec_hash != hash || meta.shard != shard || meta.finished_utc.empty() ||
-        reader.hyper_columns() != columns)
-      return std::nullopt;
-    auto rows = reader.runs();
-    std::set<std::string> keys;
-    for (const auto& row : rows) keys.insert(row.run_key);
-    for (std::int64_t i = begin; i < end; ++i)
-      if (!keys.count(runs[static_cast<std::size_t>(i)].run_key)) return std::nullopt;
-    const auto cells = reader.cells();
-    for (const auto& row : cell_rows)
-      if (std::find(cells.begin(), cells.end(), row) == cells.end()) return std::nullopt;
-    return FinishedShare{meta, std::move(rows)};
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
 }  // namespace
 
 SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std::atomic<bool>& stop,
@@ -386,9 +407,10 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     return run_evolution(spec, options, stop, log);
   }
   // Everything that can be wrong with the input is checked before the file is touched.
-  std::vector<RunSpec> runs = expand(spec);
-  const auto columns = hyper_columns(spec);
-  std::int64_t begin = 0, end = static_cast<std::int64_t>(runs.size());
+  // Only this share's runs are enumerated (RunEnumerator): nothing holds the run list.
+  const RunEnumerator runs(spec);
+  const auto& columns = runs.columns();
+  std::int64_t begin = 0, end = runs.size();
   std::string shard_text;
   if (options.shard) {
     std::tie(begin, end) = shard_range(end, options.shard->index, options.shard->count);
@@ -396,17 +418,14 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   }
   if (options.jobs < 0) throw Error("--jobs must be at least 1 (or 0 for every core)");
 
-  std::vector<train::TrainConfig> configs;
-  configs.reserve(runs.size());
-  for (std::int64_t i = begin; i < end; ++i)
-    configs.push_back(runs[static_cast<std::size_t>(i)].config);
+  runs.check(begin, end);  // every run's settings, once per trial
   TaskDataCache task_data;
-  (void)check_task_variants(spec, configs, task_data);
+  const auto variants = check_task_variants(runs, begin, end, task_data);
   const TaskDataPtr first_data =
-      configs.empty() ? TaskDataPtr{} : task_data.get(spec.task, configs.front());
+      variants.empty() ? TaskDataPtr{} : task_data.get(spec.task, variants.front());
   check_cells(spec);  // unknown cells fail now, at their spec line, not in a worker
-  apply_param_budgets(spec, runs, configs, begin, end, task_data);
-  check_memory(largest_run(spec.task, runs, configs, begin, end, task_data));
+  BudgetSolver budgets(spec, task_data);  // every budget solved by largest_run, now
+  check_memory(largest_run(runs, begin, end, task_data, budgets));
   std::vector<store::CellText> cell_rows;  // language cells' texts, plugin cells' builds
   for (const auto& cell : spec.cells) {
     if (auto row = language_cell_row(cell)) cell_rows.push_back(std::move(*row));
@@ -427,54 +446,96 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     (void)store::ResultsReader::open(source);  // a corrupt or foreign file fails here
   }
 
-  // Runs of another numerical path in the file (resume) or in what --reuse may copy: a
-  // warning, or under strict_build an error before the file is touched.
+  // The share's run keys in run order (32 bytes a run): what is pending, what counts.
+  // Computed on the sweep's workers (a million keys take about a second on one core).
+  const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
+  std::vector<store::RunKey> share_order(static_cast<std::size_t>(end - begin));
+  // (At most the cores: a larger arena alone makes TBB print a warning.)
+  tbb::task_arena(std::min(jobs, tbb::info::default_concurrency())).execute([&] {
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(begin, end, 4096), [&](const auto& range) {
+      for (std::int64_t i = range.begin(); i < range.end(); ++i)
+        share_order[static_cast<std::size_t>(i - begin)] = store::make_run_key(runs.run_key(i));
+    });
+  });
+  const store::RunKeySet share_keys(share_order);
+
+  // A resume reads the file's run keys, statuses and metrics in one pass, in blocks, not
+  // its rows: the keys (32 bytes a run) say what is done, and of the share's runs there
+  // only the best counts ("best valid" on the bar).
+  const bool present = store::results_file_present(summary.out);
+  const std::string hash = spec_hash(spec);
   const bool strict = options.strict_build || spec.strict_build;
-  if (store::results_file_present(summary.out)) check_same_spec(summary.out, spec, spec_hash(spec));
-  if (store::results_file_present(summary.out))
-    check_numerical_paths(summary.out, store::ResultsReader::open(summary.out).sessions(), strict,
-                          log);
-  if (!options.reuse.empty()) {
-    std::set<std::string> keys;
-    for (std::int64_t i = begin; i < end; ++i)
-      keys.insert(runs[static_cast<std::size_t>(i)].run_key);
-    for (const auto& source : options.reuse)
-      check_numerical_paths("--reuse file " + source, reusable_sessions(source, keys), strict, log);
+  std::vector<std::pair<std::int64_t, store::RunKey>> file_keys;
+  std::optional<store::FileMeta> present_meta;
+  std::vector<store::CellText> present_cells;
+  std::vector<store::HyperColumn> present_columns;
+  BestRun prior_best;
+  if (present) {
+    check_same_spec(summary.out, spec, hash);
+    const auto reader = store::ResultsReader::open(summary.out);
+    const bool higher = reader.meta().metric_higher_is_better;
+    std::vector<std::int64_t> ids;
+    reader.for_each_outcome([&](const store::RunOutcome& o) {
+      file_keys.emplace_back(o.run_id, o.key);
+      ids.push_back(o.run_id);
+      if (share_keys.contains(o.key))
+        prior_best.consider(higher, o.status, o.valid_metric, o.test_metric);
+    });
+    // Runs of another numerical path in the file (resume) or in what --reuse may copy: a
+    // warning, or under strict_build an error before the file is touched.
+    check_numerical_paths(summary.out, reader.sessions(ids), strict, log);
+    present_meta = reader.meta();
+    present_cells = reader.cells();
+    present_columns = reader.hyper_columns();
   }
+  std::vector<std::int64_t> pending;  // the share's runs not in the file yet
+  {
+    std::vector<store::RunKey> keys;
+    keys.reserve(file_keys.size());
+    for (const auto& row : file_keys) keys.push_back(row.second);
+    const store::RunKeySet done(std::move(keys));
+    for (std::int64_t i = begin; i < end; ++i) {
+      if (done.contains(share_order[static_cast<std::size_t>(i - begin)]))
+        ++summary.already_done;
+      else
+        pending.push_back(i);
+    }
+    share_order = {};
+  }
+  if (!options.reuse.empty())
+    for (const auto& source : options.reuse)
+      check_numerical_paths("--reuse file " + source, reusable_sessions(source, share_keys), strict,
+                            log);
 
   const std::vector<store::HyperColumn> file_columns = store_columns(columns);
-  const std::string hash = spec_hash(spec);
   // Each run's row is checked against the file's columns (a value wider than its column)
   // now, not after the first run has trained.
   train::TrainResult probe;
   probe.status = "ok";
-  const auto probe_row = [&](std::int64_t i) {
-    return make_row(runs[static_cast<std::size_t>(i)], columns, probe);
-  };
+  const auto probe_row = [&](std::int64_t i) { return make_row(runs.describe(i), columns, probe); };
+  // A finished file of this very share (same spec, shard and columns) that holds every run
+  // of the share and every language cell's text: a resume with nothing to do, which only
+  // reads the file (opening it for writing would change its modification time, and closing
+  // it its bytes). Anything else, also a file open_for_resume refuses (it says why), is
+  // opened for writing.
+  const bool finished =
+      present && present_meta->spec_hash == hash && present_meta->shard == shard_text &&
+      !present_meta->finished_utc.empty() && present_columns == file_columns && pending.empty() &&
+      std::all_of(cell_rows.begin(), cell_rows.end(), [&](const store::CellText& row) {
+        return std::find(present_cells.begin(), present_cells.end(), row) != present_cells.end();
+      });
   std::optional<store::ResultsWriter> writer;  // none when there is nothing to write
   store::FileMeta file_meta;
-  std::set<std::string> done_keys;        // of the runs already in the file (resume)
-  std::vector<store::RunRow> prior_rows;  // in the file already, or copied (--reuse)
-  auto finished =
-      store::results_file_present(summary.out)
-          ? finished_share(summary.out, hash, shard_text, file_columns, runs, begin, end, cell_rows)
-          : std::nullopt;
   if (finished) {
-    file_meta = finished->meta;
-    prior_rows = std::move(finished->rows);
-    for (std::int64_t i = begin; i < end; ++i)
-      done_keys.insert(runs[static_cast<std::size_t>(i)].run_key);
-  } else if (store::results_file_present(summary.out)) {
+    file_meta = *present_meta;
+  } else if (present) {
     check_plugin_builds(summary.out, cell_rows);
-    check_run_keys(summary.out, runs, begin, end);
+    check_run_keys(summary.out, runs, begin, end, std::move(file_keys));
     writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash, shard_text));
     if (writer->hyper_columns() != file_columns)
       throw Error(summary.out + " has other hyperparameter columns than this spec",
                   "use another --out file");
-    done_keys = writer->run_keys();
-    if (!done_keys.empty()) prior_rows = writer->runs();
-    for (std::int64_t i = begin; i < end; ++i)
-      if (!done_keys.count(runs[static_cast<std::size_t>(i)].run_key)) writer->check(probe_row(i));
+    for (std::int64_t i : pending) writer->check(probe_row(i));
   } else {
     for (std::int64_t i = begin; i < end; ++i)
       store::ResultsWriter::check_new(probe_row(i), file_columns);
@@ -484,7 +545,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     store::FileMeta meta;
     meta.spec_text = to_text(spec);
     meta.spec_hash = hash;
-    meta.total_runs = static_cast<std::int64_t>(runs.size());
+    meta.total_runs = runs.size();
     meta.shard = shard_text;
     meta.task = spec.task;
     if (first_data) {
@@ -494,45 +555,24 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     meta.command_line = options.command_line;
     writer.emplace(store::ResultsWriter::create(summary.out, meta, file_columns));
   }
+  file_keys = {};
   if (writer) file_meta = writer->meta();
   // Before the first run of each language cell (add_cell skips rows already present).
   if (writer)
     for (const auto& row : cell_rows) writer->add_cell(row);
 
-  std::vector<std::size_t> pending;  // indices into runs
-  for (std::int64_t i = begin; i < end; ++i) {
-    const auto& run = runs[static_cast<std::size_t>(i)];
-    if (done_keys.count(run.run_key))
-      ++summary.already_done;
-    else
-      pending.push_back(static_cast<std::size_t>(i));
-  }
   if (!options.reuse.empty() && !pending.empty())
-    pending = copy_reused(options.reuse, runs, pending, columns, cell_rows, *writer, summary,
-                          prior_rows, log);
+    pending = copy_reused(options.reuse, runs, budgets, pending, cell_rows, *writer, summary,
+                          prior_best, log);
   log << "[sweep] " << summary.out << ": " << summary.total << " runs"
       << (shard_text.empty() ? "" : " in shard " + shard_text) << ", " << summary.already_done
       << " already done, "
       << (options.reuse.empty() ? "" : std::to_string(summary.reused) + " reused, ")
       << pending.size() << " to run" << std::endl;
 
-  const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
   Progress progress(log, summary.total, summary.already_done + summary.reused, options.terminal,
                     file_meta.metric, file_meta.metric_higher_is_better, options.log_interval);
-  {  // "best valid" counts the share's runs that were there before this invocation
-    std::set<std::string> share;
-    for (std::int64_t i = begin; i < end; ++i)
-      share.insert(runs[static_cast<std::size_t>(i)].run_key);
-    for (const auto& row : prior_rows)
-      if (share.count(row.run_key))
-        progress.existing(row.status, row.valid_metric, row.test_metric);
-  }
-  std::vector<const RunSpec*> batch;
-  std::vector<train::TrainConfig> batch_configs;
-  for (std::size_t i : pending) {
-    batch.push_back(&runs[i]);
-    batch_configs.push_back(configs[i - static_cast<std::size_t>(begin)]);
-  }
+  progress.existing(prior_best);  // "best valid" counts the share's runs that were there
   ParamsSaver save_params(options.save_params, summary.out, file_meta.metric_higher_is_better,
                           task_data);
   if (options.save_params == SweepOptions::SaveParams::best && summary.already_done > 0)
@@ -540,8 +580,14 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   std::exception_ptr error;
   if (writer) try {
       const BatchSummary b = execute_batch(
-          batch, batch_configs, columns, *writer, task_data, jobs, progress, stop, options.terminal,
-          {},
+          pending.size(),
+          [&](std::size_t k) {
+            RunSpec run = runs.at(pending[k]);
+            budgets.apply(run);
+            train::TrainConfig config = run.config;
+            return PlannedRun{std::move(run), std::move(config)};
+          },
+          columns, *writer, task_data, jobs, progress, stop, options.terminal, {},
           [&](const RunSpec& run, const store::RunRow& row, const train::TrainResult& r,
               const train::TrainConfig& config) { save_params(run, row, r, config); });
       summary.recorded = b.recorded;

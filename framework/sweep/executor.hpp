@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdint>
 #include <iosfwd>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,29 +52,39 @@ struct SweepSummary {
   bool complete() const { return already_done + reused + recorded == total; }
 };
 
-// Builds through `cache` the task data of every distinct task-option setting among
-// `configs` (several when [space] searches task.* options), so a bad option is one error
-// before anything runs, prefixed with the spec line of the option it names when there is
-// one. Returns the first config of each setting.
-std::vector<const train::TrainConfig*> check_task_variants(
-    const Spec& spec, const std::vector<train::TrainConfig>& configs, TaskDataCache& cache);
+// Builds through `cache` the task data of every distinct task-option setting among runs
+// [begin, end) of `runs` (several when [space] searches task.* options), so a bad option
+// is one error before anything runs, prefixed with the spec line of the option it names
+// when there is one. Returns the config of the first run of each setting.
+std::vector<train::TrainConfig> check_task_variants(const RunEnumerator& runs, std::int64_t begin,
+                                                    std::int64_t end, TaskDataCache& cache);
 
-// Solves the param_budget of runs[begin, end) (apply_param_budget) on their task data from
-// `cache` and copies each run's config into configs[i - begin]; one solve per distinct
-// cell, budget, layers, embed and task-option setting.
-void apply_param_budgets(const Spec& spec, std::vector<RunSpec>& runs,
-                         std::vector<train::TrainConfig>& configs, std::int64_t begin,
-                         std::int64_t end, TaskDataCache& cache);
+// The param_budget of runs (apply_param_budget) solved on their task data from `cache`:
+// one solve per distinct cell, budget, layers, embed and task-option setting, shared by
+// the workers that make the runs (thread-safe). Does nothing for a spec without a budget.
+class BudgetSolver {
+ public:
+  BudgetSolver(const Spec& spec, TaskDataCache& cache);
+  void apply(RunSpec& run);
 
-// The run of runs[begin, end) that needs the most memory (train::estimate_memory), one
-// estimate per distinct model and batch shape; `configs[i - begin]` is run i's config.
+ private:
+  const Spec& spec_;
+  TaskDataCache& cache_;
+  bool active_;
+  std::mutex mutex_;
+  std::map<std::string, int> solved_;  // the solve's inputs -> hidden
+};
+
+// The run of runs [begin, end) that needs the most memory (train::estimate_memory), one
+// estimate per cell and distinct model and batch shape (the first run of its shape), its
+// param_budget solved by `budgets`: so every distinct budget of the range is solved (a
+// budget too small is an error) before a sweep touches its file.
 struct LargestRun {
   train::MemoryEstimate estimate;
-  const RunSpec* run = nullptr;  // null when there are no runs
+  std::optional<RunSpec> run;  // none when there are no runs
 };
-LargestRun largest_run(const std::string& task, const std::vector<RunSpec>& runs,
-                       const std::vector<train::TrainConfig>& configs, std::int64_t begin,
-                       std::int64_t end, TaskDataCache& cache);
+LargestRun largest_run(const RunEnumerator& runs, std::int64_t begin, std::int64_t end,
+                       TaskDataCache& cache, BudgetSolver& budgets);
 // Refuses (cellzoo::Error naming the run, its estimate and the available memory) a run
 // that needs more memory than this process may use.
 void check_memory(const LargestRun& largest);

@@ -33,28 +33,32 @@ Progress::Progress(std::ostream& out, std::int64_t total, std::int64_t already_d
       higher_is_better_(higher_is_better),
       log_interval_(log_interval) {}
 
+void BestRun::consider(bool higher_is_better, const std::string& status, double valid_metric,
+                       double test_metric) {
+  if ((status == "ok" || status == "timeout") && std::isfinite(valid_metric)) {
+    const bool better = !have || (higher_is_better ? valid_metric > valid : valid_metric < valid);
+    if (better) {
+      valid = valid_metric;
+      test = test_metric;
+      have = true;
+    }
+  }
+}
+
 void Progress::finished(const std::string& status, double valid_metric, double test_metric) {
   ++done_;
   if (status == "failed") ++failed_;
   if (status == "diverged") ++diverged_;
   if (status == "timeout") ++timeout_;
-  consider(status, valid_metric, test_metric);
+  best_.consider(higher_is_better_, status, valid_metric, test_metric);
 }
 
 void Progress::existing(const std::string& status, double valid_metric, double test_metric) {
-  consider(status, valid_metric, test_metric);
+  best_.consider(higher_is_better_, status, valid_metric, test_metric);
 }
 
-void Progress::consider(const std::string& status, double valid_metric, double test_metric) {
-  if ((status == "ok" || status == "timeout") && std::isfinite(valid_metric)) {
-    const bool better = !have_best_ || (higher_is_better_ ? valid_metric > best_valid_
-                                                          : valid_metric < best_valid_);
-    if (better) {
-      best_valid_ = valid_metric;
-      best_test_ = test_metric;
-      have_best_ = true;
-    }
-  }
+void Progress::existing(const BestRun& best) {
+  if (best.have) best_.consider(higher_is_better_, "ok", best.valid, best.test);
 }
 
 std::string Progress::line() const {
@@ -70,9 +74,9 @@ std::string Progress::line() const {
   std::string s = buf;
   if (timeout_) s += "  timeout " + std::to_string(timeout_);
   s += "  elapsed " + format_duration(elapsed) + "  eta " + format_duration(eta);
-  if (have_best_) {
-    std::snprintf(buf, sizeof buf, "  best valid %s %.4g (test %.4g)", metric_.c_str(), best_valid_,
-                  best_test_);
+  if (best_.have) {
+    std::snprintf(buf, sizeof buf, "  best valid %s %.4g (test %.4g)", metric_.c_str(), best_.valid,
+                  best_.test);
     s += buf;
   }
   return s;
@@ -112,10 +116,10 @@ std::string Progress::terminal_text(std::size_t columns) const {
   }
   parts.push_back({"elapsed " + format_duration(elapsed), 3});
   parts.push_back({"eta " + format_duration(eta), 7});
-  if (have_best_) {
-    std::snprintf(buf, sizeof buf, "best %s %.4g", metric_.c_str(), best_valid_);
+  if (best_.have) {
+    std::snprintf(buf, sizeof buf, "best %s %.4g", metric_.c_str(), best_.valid);
     parts.push_back({buf, 4});
-    std::snprintf(buf, sizeof buf, "(test %.4g)", best_test_);
+    std::snprintf(buf, sizeof buf, "(test %.4g)", best_.test);
     parts.push_back({buf, 2});
   }
   const auto joined = [&](const std::vector<Part>& ps) {

@@ -14,6 +14,15 @@
 
 namespace cellzoo::sweep {
 
+// The best run by validation metric among those shown to it (status ok or timeout, finite
+// metric; the first of equal ones): what the bar shows as "best valid".
+struct BestRun {
+  bool have = false;
+  double valid = 0, test = 0;
+  void consider(bool higher_is_better, const std::string& status, double valid_metric,
+                double test_metric);
+};
+
 class Progress {
  public:
   Progress(std::ostream& out, std::int64_t total, std::int64_t already_done, bool terminal,
@@ -26,6 +35,8 @@ class Progress {
   // A run of this share that was in the file already (resume) or copied from a --reuse
   // file: counted in "best valid", not as done by this invocation.
   void existing(const std::string& status, double valid_metric, double test_metric);
+  // The same for the best of many such runs (which is all "best valid" keeps of them).
+  void existing(const BestRun& best);
   // Redraws the bar (terminal) or prints a line when the log interval has passed.
   void tick(bool force = false);
   // Ends the bar with a newline and a summary line.
@@ -39,7 +50,6 @@ class Progress {
 
  private:
   std::string line() const;
-  void consider(const std::string& status, double valid_metric, double test_metric);
   using Clock = std::chrono::steady_clock;
   std::ostream& out_;
   std::int64_t total_, already_done_, done_ = 0, failed_ = 0, diverged_ = 0, timeout_ = 0;
@@ -47,8 +57,7 @@ class Progress {
   bool terminal_;
   std::string metric_;
   bool higher_is_better_;
-  double best_valid_ = 0, best_test_ = 0;
-  bool have_best_ = false;
+  BestRun best_;
   double log_interval_;
   Clock::time_point start_ = Clock::now(), last_print_ = start_;
   std::size_t last_width_ = 0;

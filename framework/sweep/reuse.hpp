@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,13 +29,17 @@ struct ReusePlan {
   std::vector<store::Session> origins;
 };
 
-// Finds the `pending` runs (of this sweep, not yet in the output file) in `files`, the first
-// file holding a run winning. `cell_texts` maps each language cell name of this sweep to
-// its /cells row, so a run whose .cell file changed since is not reused. Throws
-// cellzoo::Error for a file that is missing or not a readable results file.
-ReusePlan plan_reuse(const std::vector<std::string>& files,
-                     const std::vector<const RunSpec*>& pending,
-                     const std::vector<HyperColumn>& columns,
-                     const std::map<std::string, store::CellText>& cell_texts);
+// Finds the `pending` runs (run ids of `runs`, not yet in the output file) in `files`, the
+// first file holding a run winning. `cell_texts` maps each language cell name of this sweep
+// to its /cells row, so a run whose .cell file changed since is not reused. Reads each
+// file's run keys first (32 bytes a run) and then only the rows it copies (in blocks);
+// holds 40 bytes per pending run. Throws cellzoo::Error for a file that is missing or not
+// a readable results file.
+// `complete(id)` is run id as it is recorded (its param_budget solved); by default
+// runs.describe(id).
+ReusePlan plan_reuse(const std::vector<std::string>& files, const RunEnumerator& runs,
+                     const std::vector<std::int64_t>& pending,
+                     const std::map<std::string, store::CellText>& cell_texts,
+                     const std::function<RunSpec(std::int64_t)>& complete = {});
 
 }  // namespace cellzoo::sweep

@@ -97,6 +97,60 @@ TEST_CASE("merge drops duplicate runs (first file wins) and reports missing ones
   CHECK(merged.meta().finished_utc.empty());  // runs are missing
 }
 
+TEST_CASE("a merge written in blocks equals one written at once", "[store]") {
+  // Blocks of 5 runs cut the interleaved shards' runs (and a duplicate) every which way;
+  // the rows, curves and sessions must be those of a single block.
+  const fs::path dir = fresh_dir("merge-blocks");
+  std::vector<std::string> shards;
+  for (int k = 0; k < 3; ++k) {
+    std::vector<std::int64_t> ids;
+    for (std::int64_t i = 22 - k; i >= 0; i -= 3) ids.push_back(i);
+    if (k == 2) ids.push_back(1);  // also in shard 0: dropped
+    shards.push_back((dir / ("shard" + std::to_string(k) + ".h5")).string());
+    write_file(shards.back(), ids, shard_meta(k), 2 + k);
+  }
+  const auto one = merge((dir / "one.h5").string(), shards, false, 1000);
+  const auto blocks = merge((dir / "blocks.h5").string(), shards, false, 5);
+  CHECK(blocks.runs_merged == 23);
+  CHECK(blocks.duplicates_dropped == 1);
+  CHECK(blocks.curve_rows == one.curve_rows);
+  CHECK(blocks.missing_run_ids == one.missing_run_ids);
+  const auto a = ResultsReader::open((dir / "one.h5").string());
+  const auto b = ResultsReader::open((dir / "blocks.h5").string());
+  const auto ra = a.runs(), rb = b.runs();
+  REQUIRE(ra.size() == rb.size());
+  for (std::size_t i = 0; i < ra.size(); ++i) {
+    CHECK(ra[i].run_id == static_cast<std::int64_t>(i));
+    CHECK(same_run(ra[i], rb[i]));
+  }
+  const auto ca = a.curves(), cb = b.curves();
+  REQUIRE(ca.size() == cb.size());
+  for (std::size_t i = 0; i < ca.size(); ++i) CHECK(same_curve(ca[i], cb[i]));
+  const auto sa = a.sessions(), sb = b.sessions();
+  REQUIRE(sa.size() == sb.size());
+  for (std::size_t i = 0; i < sa.size(); ++i) CHECK(sa[i].run_ids == sb[i].run_ids);
+  // The keys-only and block readers see what runs() sees.
+  const auto keys = b.run_keys();
+  REQUIRE(keys.size() == rb.size());
+  std::size_t n = 0;
+  b.for_each_outcome([&](const RunOutcome& o) {
+    CHECK(o.run_id == rb[n].run_id);
+    CHECK(run_key_text(o.key) == rb[n].run_key);
+    CHECK(keys[n].first == rb[n].run_id);
+    CHECK(run_key_text(keys[n].second) == rb[n].run_key);
+    CHECK(o.status == rb[n].status);
+    ++n;
+  });
+  CHECK(n == rb.size());
+  const RunKeySet set([&] {
+    std::vector<RunKey> v;
+    for (const auto& k : keys) v.push_back(k.second);
+    return v;
+  }());
+  CHECK(set.contains(rb[3].run_key));
+  CHECK_FALSE(set.contains(std::string(32, 'z')));
+}
+
 TEST_CASE("merge refuses mismatched or foreign inputs and existing outputs", "[store]") {
   const fs::path dir = fresh_dir("merge-refuse");
   write_file(dir / "a.h5", {0, 1});
