@@ -22,6 +22,7 @@ set(CELLZOO_SDK_HEADERS
     framework/cells/registry.hpp
     framework/cells/sequence_layout.hpp
     framework/cells/state_history.hpp
+    framework/util/blas.hpp
     framework/util/eigen.hpp
     framework/util/error.hpp
     framework/util/random.hpp)
@@ -32,6 +33,7 @@ set(CELLZOO_SDK_SOURCES
     framework/cells/param_layout.cpp
     framework/cells/registry.cpp
     framework/cells/sequence_layout.cpp
+    framework/util/blas.cpp
     framework/util/random.cpp
     framework/util/suggest.cpp)
 
@@ -57,7 +59,7 @@ target_include_directories(cellzoo_sdk PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
   $<BUILD_INTERFACE:${CELLZOO_GENERATED_DIR}>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/cellzoo>)
-target_link_libraries(cellzoo_sdk PUBLIC Eigen3::Eigen)
+target_link_libraries(cellzoo_sdk PUBLIC Eigen3::Eigen ${CMAKE_DL_LIBS})
 # A plugin must see Eigen as cellzoo does: the same vector width (hence -march=native when
 # cellzoo has it) and no threads inside a run.
 target_compile_definitions(cellzoo_sdk PUBLIC EIGEN_DONT_PARALLELIZE)

@@ -7,6 +7,8 @@
 #include <ctime>
 
 #include "framework/cells/cell_stack.hpp"
+#include "framework/cells/packed_gemm.hpp"
+#include "framework/util/blas.hpp"
 #include "framework/util/error.hpp"
 #include "framework/util/random.hpp"
 
@@ -125,16 +127,16 @@ double TrainStepBench::flops() const {
 
 float TrainStepBench::step() {
   cell_->forward(theta_, x_, seq_, nullptr, h_, nullptr);
-  y_.noalias() = V_ * h_;
+  blas::gemm<float>(V_, false, h_, false, y_, false);
   y_.colwise() += c_;
   // Mean squared error over all outputs and positions.
   const float scale = 1.0f / static_cast<float>(y_.size());
   dy_ = y_ - target_;
   const float loss = dy_.squaredNorm() * scale;
   dy_ *= 2 * scale;
-  dV_.noalias() = dy_ * h_.transpose();
+  blas::gemm<float>(dy_, false, h_, true, dV_, false);
   dc_ = dy_.rowwise().sum();
-  dh_.noalias() = V_.transpose() * dy_;
+  blas::gemm<float>(V_, true, dy_, false, dh_, false);
   cell_->backward(theta_, x_, seq_, dh_, dtheta_, nullptr);
   momentum_update(theta_.data(), dtheta_.data(), vtheta_.data(), theta_.size());
   momentum_update(V_.data(), dV_.data(), vV_.data(), V_.size());
@@ -191,16 +193,40 @@ std::vector<GemmShape> bench_gemm_shapes(const BenchSize& size) {
           {"4HxI*IxTB", G * H, size.input, size.length * size.batch}};
 }
 
-double sgemm_gflops(const GemmShape& shape, int blocks, double min_block_seconds) {
+std::vector<std::string> gemm_libraries() {
+  std::vector<std::string> libs = {"eigen", "eigen-packed"};
+  if (blas::uses_openblas()) libs.push_back("openblas");
+  return libs;
+}
+
+double sgemm_gflops(const GemmShape& shape, const std::string& library, int blocks,
+                    double min_block_seconds, double* cpu_gflops) {
   Rng rng(derive_seed(1, "sgemm:" + shape.label));
   Matrix<float> a(shape.m, shape.k), b(shape.k, shape.n), c(shape.m, shape.n);
   fill_uniform(a, rng, 1.0);
   fill_uniform(b, rng, 1.0);
-  const double seconds =
-      median_seconds_per_call([&] { c.noalias() = a * b; }, blocks, min_block_seconds);
+  PackedLhs<float> packed;
+  std::function<void()> product;
+  if (library == "eigen") {
+    product = [&] { c.noalias() = a * b; };
+  } else if (library == "eigen-packed") {  // a packed once, as the per-step products
+    packed.pack(a, shape.n);
+    product = [&] {
+      c.setZero();
+      packed.multiply_add(b, c);
+    };
+  } else if (library == "openblas" && blas::uses_openblas()) {
+    product = [&] { blas::gemm<float>(a, false, b, false, c, false); };
+  } else {
+    throw Error("unknown GEMM library '" + library + "'", "eigen, eigen-packed or openblas");
+  }
+  double cpu = 0;
+  const double seconds = median_seconds_per_call(product, blocks, min_block_seconds, &cpu);
   volatile float sink = c(0, 0);  // the product is used, so it cannot be optimised away
   (void)sink;
-  return 2.0 * static_cast<double>(shape.m * shape.k * shape.n) / seconds * 1e-9;
+  const double flop = 2.0 * static_cast<double>(shape.m * shape.k * shape.n);
+  if (cpu_gflops) *cpu_gflops = flop / cpu * 1e-9;
+  return flop / seconds * 1e-9;
 }
 
 }  // namespace cellzoo::cells

@@ -76,7 +76,13 @@ struct GemmShape {
 };
 // The recurrent [4H x H]*[H x B] and all-steps input [4H x I]*[I x T*B] products.
 std::vector<GemmShape> bench_gemm_shapes(const BenchSize& size);
-// Single-thread Eigen SGEMM rate in GFLOP/s (median of blocks).
-double sgemm_gflops(const GemmShape& shape, int blocks, double min_block_seconds);
+// The GEMM implementations `sgemm_gflops` can time: "eigen" (Eigen's product),
+// "eigen-packed" (the per-step products' kernel: the left operand packed once,
+// packed_gemm.hpp) and, in a build with OpenBLAS, "openblas" (util/blas.hpp).
+std::vector<std::string> gemm_libraries();
+// Single-thread SGEMM rate of one library in GFLOP/s (median of blocks, wall time; with
+// `cpu_gflops` also by the thread's CPU time).
+double sgemm_gflops(const GemmShape& shape, const std::string& library, int blocks,
+                    double min_block_seconds, double* cpu_gflops = nullptr);
 
 }  // namespace cellzoo::cells

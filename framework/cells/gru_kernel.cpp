@@ -3,6 +3,7 @@
 #include <string>
 
 #include "framework/cells/state_history.hpp"
+#include "framework/util/blas.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::cells {
@@ -53,7 +54,8 @@ void GruCell<S>::do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const 
 
   // gates_ holds the pre-activations of r, z and n, then (in place) r, z and n.
   gates_.resize(3 * H, T * B);
-  gates_.middleRows(weighted_first_, weighted_rows_).noalias() = param(theta, W_) * x;
+  blas::gemm<S>(param(theta, W_), false, x, false,
+                gates_.middleRows(weighted_first_, weighted_rows_), false);
   if (options_.reset_input == ResetInput::raw) gates_.topRows(H) = x;
   if (options_.candidate_input == CandidateInput::tanh) gates_.bottomRows(H) = x.array().tanh();
   gates_.colwise() += b.col(0);
@@ -108,7 +110,8 @@ void GruCell<S>::do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const Se
   packed_h_.pack(param(theta, Rh_), B);
 
   gates_.resize(3 * H, T * B);
-  gates_.middleRows(weighted_first_, weighted_rows_).noalias() = param(theta, W_) * x;
+  blas::gemm<S>(param(theta, W_), false, x, false,
+                gates_.middleRows(weighted_first_, weighted_rows_), false);
   if (options_.reset_input == ResetInput::raw) gates_.topRows(H) = x;
   if (options_.candidate_input == CandidateInput::tanh) gates_.bottomRows(H) = x.array().tanh();
   gates_.colwise() += b.col(0);
@@ -201,13 +204,15 @@ void GruCell<S>::do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
   }
   // Weight gradients over all steps at once.
   const auto dweighted = dgates_.middleRows(weighted_first_, weighted_rows_);
-  grad(dtheta, W_).noalias() = dweighted * x.transpose();
-  grad(dtheta, R_).noalias() = dgates_.topRows(recurrent_rows_) * hs_.leftCols(T * B).transpose();
-  if (tanh_h) grad(dtheta, Rz_).noalias() = dgates_.middleRows(H, H) * th_.transpose();
-  grad(dtheta, Rh_).noalias() = dgates_.bottomRows(H) * rh_.transpose();
+  blas::gemm<S>(dweighted, false, x, true, grad(dtheta, W_), false);
+  blas::gemm<S>(dgates_.topRows(recurrent_rows_), false, hs_.leftCols(T * B), true,
+                grad(dtheta, R_), false);
+  if (tanh_h) blas::gemm<S>(dgates_.middleRows(H, H), false, th_, true, grad(dtheta, Rz_), false);
+  blas::gemm<S>(dgates_.bottomRows(H), false, rh_, true, grad(dtheta, Rh_), false);
   grad(dtheta, b_) = dgates_.rowwise().sum();
   if (dx) {
-    dx->noalias() = param(theta, W_).transpose() * dweighted;
+    dx->resize(x.rows(), x.cols());
+    blas::gemm<S>(param(theta, W_), true, dweighted, false, *dx, false);
     if (options_.reset_input == ResetInput::raw) *dx += dgates_.topRows(H);
     if (options_.candidate_input == CandidateInput::tanh)
       dx->array() += dgates_.bottomRows(H).array() * (S(1) - x.array().tanh().square());

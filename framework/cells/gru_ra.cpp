@@ -17,6 +17,7 @@
 #include "framework/cells/packed_gemm.hpp"
 #include "framework/cells/registry.hpp"
 #include "framework/cells/state_history.hpp"
+#include "framework/util/blas.hpp"
 
 namespace cellzoo::cells {
 namespace {
@@ -54,7 +55,7 @@ class GruResetAfterCell final : public Cell<S> {
     // gates_ and the n rows into un_ (preset to b_hn), from R packed once (packed_gemm.hpp).
     gates_.resize(3 * H, T * B);
     gates_.colwise() = b.col(0);  // the bias seeds the product (no zeroing pass)
-    gates_.noalias() += W * x;
+    blas::gemm<S>(W, false, x, false, gates_, true);
     un_.resize(H, T * B);
     packed_rz_.pack(R.topRows(2 * H), B);
     packed_n_.pack(R.bottomRows(H), B);
@@ -93,7 +94,7 @@ class GruResetAfterCell final : public Cell<S> {
     size_window_scratch(un_win_, H, B);
     gates_.resize(3 * H, T * B);
     gates_.colwise() = b.col(0);
-    gates_.noalias() += W * x;
+    blas::gemm<S>(W, false, x, false, gates_, true);
     packed_rz_.pack(R.topRows(2 * H), B);
     packed_n_.pack(R.bottomRows(H), B);
     // h_{t-1} where do_forward() has it (hs_ column t*B), h_t where it puts it; scratch_[0]
@@ -168,11 +169,15 @@ class GruResetAfterCell final : public Cell<S> {
       packed_n_.multiply_add(drec_n, dh);
     }
     // Weight gradients over all steps at once.
-    grad(dtheta, W_).noalias() = dgates_ * x.transpose();
+    blas::gemm<S>(dgates_, false, x, true, grad(dtheta, W_), false);
     auto dR = grad(dtheta, R_);
-    dR.topRows(2 * H).noalias() = dgates_.topRows(2 * H) * hs_.leftCols(T * B).transpose();
-    dR.bottomRows(H).noalias() = drec_n_ * hs_.leftCols(T * B).transpose();
-    if (dx) dx->noalias() = W.transpose() * dgates_;
+    blas::gemm<S>(dgates_.topRows(2 * H), false, hs_.leftCols(T * B), true, dR.topRows(2 * H),
+                  false);
+    blas::gemm<S>(drec_n_, false, hs_.leftCols(T * B), true, dR.bottomRows(H), false);
+    if (dx) {
+      dx->resize(W.cols(), T * B);
+      blas::gemm<S>(W, true, dgates_, false, *dx, false);
+    }
   }
 
  private:

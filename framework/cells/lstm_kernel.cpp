@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "framework/util/blas.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::cells {
@@ -212,7 +213,7 @@ void LstmCell<S>::do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
 
   auto pre = acts_.rightCols(T * B);
   pre.colwise() = b.col(0);  // the bias seeds the product (no zeroing pass)
-  pre.noalias() += W * x;
+  blas::gemm<S>(W, false, x, false, pre, true);
   const bool keep_hc = options_.output_activation == LstmActivation::tanh;
   if (keep_hc) hc_.resize(H, T * B);
   // The recurrent weights are packed once for all steps (packed_gemm.hpp).
@@ -279,7 +280,7 @@ void LstmCell<S>::do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const S
   pre_.resize(GH, (T + 1) * B);  // block 0 unused: the columns of step t as in acts_
   auto pre_all = pre_.rightCols(T * B);
   pre_all.colwise() = b.col(0);
-  pre_all.noalias() += W * x;
+  blas::gemm<S>(W, false, x, false, pre_all, true);
   const bool tanh_out = options_.output_activation == LstmActivation::tanh;
   packed_R_.pack(param(theta, R_), B);
   if (fgr) packed_Rg_.pack(param(theta, R_gates_), B);
@@ -366,8 +367,8 @@ void LstmCell<S>::do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
   }
 
   // Weight gradients over all steps at once; padded columns of dacts_ are zero.
-  grad(dtheta, W_).noalias() = dacts_ * x.transpose();
-  grad(dtheta, R_).noalias() = dacts_ * ys_.leftCols(TB).transpose();
+  blas::gemm<S>(dacts_, false, x, true, grad(dtheta, W_), false);
+  blas::gemm<S>(dacts_, false, ys_.leftCols(TB), true, grad(dtheta, R_), false);
   if (p.i)
     grad(dtheta, p_i_) =
         (dacts_.middleRows(row_i_ * H, H).array() * cs_.leftCols(TB).array()).rowwise().sum();
@@ -378,9 +379,12 @@ void LstmCell<S>::do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
     grad(dtheta, p_o_) =
         (dacts_.middleRows(row_o_ * H, H).array() * cs_.rightCols(TB).array()).rowwise().sum();
   if (fgr)
-    grad(dtheta, R_gates_).noalias() =
-        dacts_.bottomRows(KH) * acts_.block(H, 0, KH, TB).transpose();
-  if (dx) dx->noalias() = W.transpose() * dacts_;
+    blas::gemm<S>(dacts_.bottomRows(KH), false, acts_.block(H, 0, KH, TB), true,
+                  grad(dtheta, R_gates_), false);
+  if (dx) {
+    dx->resize(W.cols(), TB);
+    blas::gemm<S>(W, true, dacts_, false, *dx, false);
+  }
 }
 
 template class LstmCell<float>;

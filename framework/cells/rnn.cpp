@@ -8,6 +8,7 @@
 // b = bias_ih_l0 + bias_hh_l0.
 #include "framework/cells/packed_gemm.hpp"
 #include "framework/cells/registry.hpp"
+#include "framework/util/blas.hpp"
 
 namespace cellzoo::cells {
 namespace {
@@ -43,7 +44,7 @@ class RnnCell final : public Cell<S> {
     // R is packed once for the per-step products (packed_gemm.hpp).
     hs_.resize(H, T * B);
     hs_.colwise() = b.col(0);  // the bias seeds the product (no zeroing pass)
-    hs_.noalias() += W * x;
+    blas::gemm<S>(W, false, x, false, hs_, true);
     packed_.pack(R, B);
     for (Index t = 0; t < T; ++t) {
       const Index n = seq.active(t);
@@ -80,12 +81,16 @@ class RnnCell final : public Cell<S> {
       packed_.multiply_add(dpre, dh_.leftCols(n));
     }
     // Weight gradients over all steps at once.
-    grad(dtheta, W_).noalias() = dpre_ * x.transpose();
+    blas::gemm<S>(dpre_, false, x, true, grad(dtheta, W_), false);
     auto dR = grad(dtheta, R_);
-    dR.noalias() = dpre_.leftCols(B) * initial_h_.transpose();
-    if (T > 1) dR.noalias() += dpre_.rightCols((T - 1) * B) * hs_.leftCols((T - 1) * B).transpose();
+    blas::gemm<S>(dpre_.leftCols(B), false, initial_h_, true, dR, false);
+    if (T > 1)
+      blas::gemm<S>(dpre_.rightCols((T - 1) * B), false, hs_.leftCols((T - 1) * B), true, dR, true);
     grad(dtheta, b_) = dpre_.rowwise().sum();
-    if (dx) dx->noalias() = W.transpose() * dpre_;
+    if (dx) {
+      dx->resize(W.cols(), dpre_.cols());
+      blas::gemm<S>(W, true, dpre_, false, *dx, false);
+    }
   }
 
  private:

@@ -180,7 +180,9 @@ int cmd_bench(const std::vector<std::string>& args) {
       "timed blocks per (cell, size); the median block counts")(
       "block-seconds", po::value(&block_seconds)->default_value(0.2, "0.2"),
       "minimum duration of one timed block")("json", "one JSON object per line instead of a table")(
-      "gemm", "also time Eigen SGEMM on [4H x H]*[H x B] and [4H x I]*[I x T*B] per size")(
+      "gemm",
+      "also time single-thread SGEMM (Eigen, Eigen with a packed left operand, and OpenBLAS when "
+      "built with it) on [4H x H]*[H x B] and [4H x I]*[I x T*B] per size")(
       "epoch", po::value(&epoch_data),
       "time whole epochs of Greff's JSB protocol on this piano-roll file instead (batch 1, "
       "hidden 100, SGD with Nesterov momentum, validation and test passes; default cell lstm)")(
@@ -266,23 +268,27 @@ int cmd_bench(const std::vector<std::string>& args) {
   }
   if (vm.count("gemm")) {
     if (!json)
-      std::printf("\n%-10s %-4s %-10s %6s %6s %6s %9s\n", "sgemm", "size", "shape", "m", "k", "n",
-                  "GFLOP/s");
+      std::printf("\n%-10s %-4s %-10s %6s %6s %6s %-13s %9s %9s\n", "sgemm", "size", "shape", "m",
+                  "k", "n", "library", "GFLOP/s", "cpu GF/s");
     for (const auto& size : sizes) {
       for (const auto& shape : cells::bench_gemm_shapes(size)) {
-        const double gflops = cells::sgemm_gflops(shape, repeat, block_seconds);
-        if (json)
-          std::printf(
-              "{\"cell\": \"sgemm\", \"size\": %s, \"shape\": %s, \"m\": %ld, \"k\": %ld, "
-              "\"n\": %ld, \"gflops\": %.6g}\n",
-              json_string(size.name).c_str(), json_string(shape.label).c_str(),
-              static_cast<long>(shape.m), static_cast<long>(shape.k), static_cast<long>(shape.n),
-              gflops);
-        else
-          std::printf("%-10s %-4s %-10s %6ld %6ld %6ld %9.2f\n", "sgemm", size.name.c_str(),
-                      shape.label.c_str(), static_cast<long>(shape.m), static_cast<long>(shape.k),
-                      static_cast<long>(shape.n), gflops);
-        std::fflush(stdout);
+        for (const auto& library : cells::gemm_libraries()) {
+          double cpu = 0;
+          const double gflops = cells::sgemm_gflops(shape, library, repeat, block_seconds, &cpu);
+          if (json)
+            std::printf(
+                "{\"cell\": \"sgemm\", \"size\": %s, \"shape\": %s, \"m\": %ld, \"k\": %ld, "
+                "\"n\": %ld, \"library\": %s, \"gflops\": %.6g, \"cpu_gflops\": %.6g}\n",
+                json_string(size.name).c_str(), json_string(shape.label).c_str(),
+                static_cast<long>(shape.m), static_cast<long>(shape.k), static_cast<long>(shape.n),
+                json_string(library).c_str(), gflops, cpu);
+          else
+            std::printf("%-10s %-4s %-10s %6ld %6ld %6ld %-13s %9.2f %9.2f\n", "sgemm",
+                        size.name.c_str(), shape.label.c_str(), static_cast<long>(shape.m),
+                        static_cast<long>(shape.k), static_cast<long>(shape.n), library.c_str(),
+                        gflops, cpu);
+          std::fflush(stdout);
+        }
       }
     }
   }

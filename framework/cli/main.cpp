@@ -9,6 +9,7 @@
 
 #include "framework/cells/registry.hpp"
 #include "framework/lang/lang_cell.hpp"
+#include "framework/util/blas.hpp"
 #include "framework/util/build_info.hpp"
 #include "framework/util/error.hpp"
 
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
               << (b.march.empty() ? "" : " (-march=native = " + b.march + ")") << "\n"
               << "instruction sets: " << b.isa << "\n"
               << "Eigen:          " << b.eigen_version << "\n"
+              << "GEMM (all steps): "
+              << (cellzoo::blas::uses_openblas() ? cellzoo::blas::description() : "Eigen") << "\n"
               << "host CPU:       " << h.cpu_model << "\n"
               << "OS:             " << h.os << "\n"
               << "C library:      " << h.libc << " (libm " << h.libm_variant << ")\n"
@@ -91,6 +94,9 @@ int main(int argc, char** argv) {
   for (const auto& c : kCommands) {
     if (name != c.name) continue;
     try {
+      // OpenBLAS (util/blas.hpp) is loaded here, before any worker thread exists: the
+      // loading sets environment variables for a moment.
+      cellzoo::blas::description();
       return c.run(std::vector<std::string>(argv + 2, argv + argc));
     } catch (const cellzoo::Error& e) {
       std::cerr << "cellzoo " << name << ": error: " << e.what() << "\n";

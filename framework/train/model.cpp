@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "framework/util/blas.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::train {
@@ -231,7 +232,7 @@ void Model<S>::readout(ConstVectorRef<S> theta, Index columns) {
   const ConstMatrixMap<S> V(theta.data() + readout_w_, O, hidden_);
   const ConstMatrixMap<S> bias(theta.data() + readout_b_, O, 1);
   y_.resize(O, columns);
-  y_.noalias() = V * h_;
+  blas::gemm<S>(V, false, h_, false, y_, false);
   y_.colwise() += bias.col(0);
 }
 
@@ -319,11 +320,12 @@ void Model<S>::backward(ConstVectorRef<S> theta, const Batch& batch, VectorRef<S
   if (!have_gradient_ || y_.cols() != N)
     throw Error("model backward: call forward() on the same batch first (not evaluate())");
   const ConstMatrixMap<S> V(theta.data() + readout_w_, O, hidden_);
-  MatrixMap<S>(grad.data() + readout_w_, O, hidden_).noalias() = dy_ * h_.transpose();
+  blas::gemm<S>(dy_, false, h_, true, MatrixMap<S>(grad.data() + readout_w_, O, hidden_), false);
   grad.segment(readout_b_, O) = dy_.rowwise().sum();
-  const Matrix<S> dh = V.transpose() * dy_;
+  dh_.resize(hidden_, N);
+  blas::gemm<S>(V, true, dy_, false, dh_, false);
   const bool need_dx = mode_ == InputMode::embedding || mode_ == InputMode::projection;
-  cell_->backward(theta.segment(0, cell_size_), x_, seq, dh, grad.segment(0, cell_size_),
+  cell_->backward(theta.segment(0, cell_size_), x_, seq, dh_, grad.segment(0, cell_size_),
                   need_dx ? &dx_ : nullptr);
   if (!need_dx) return;
   zero_padding(dx_, seq);

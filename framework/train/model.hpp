@@ -107,7 +107,7 @@ class Model {
   std::vector<ModelTensor> tensors_;
   Index cell_size_ = 0, readout_w_ = 0, readout_b_ = 0, embed_w_ = -1, embed_b_ = -1;
   // Workspace of the last forward().
-  Matrix<S> x_, h_, y_, dy_, dx_;
+  Matrix<S> x_, h_, y_, dy_, dx_, dh_;
   Vector<S> err_;               // one column's error or softmax terms
   bool have_gradient_ = false;  // the last pass was forward(): backward() may follow
 };

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "framework/util/blas.hpp"
+
 namespace cellzoo {
 
 namespace build_stamp {  // generated at build time (cmake/BuildStamp.cmake)
@@ -160,8 +162,10 @@ const std::string& numerical_path() {
     const auto& h = host_info();
     std::string flags = without_warning_flags(b.compile_flags);
     if (!b.march.empty()) flags += " (native = " + b.march + ")";
-    return b.isa + "; " + b.compiler + "; " + flags + "; Eigen " + b.eigen_version + "; " + h.libc +
-           " libm " + h.libm_variant;
+    // The all-steps products' BLAS and its kernels on this processor (util/blas.hpp).
+    const std::string& gemm = blas::description();
+    return b.isa + "; " + b.compiler + "; " + flags + "; Eigen " + b.eigen_version +
+           (gemm.empty() ? "" : "; " + gemm) + "; " + h.libc + " libm " + h.libm_variant;
   }();
   return path;
 }

@@ -166,9 +166,29 @@ def torch_greff_epochs(req, torch):
     return epochs
 
 
+def openblas_core_for_this_processor():
+    """The OpenBLAS kernels cellzoo loads (framework/util/blas.cpp): SkylakeX with AVX-512,
+    Haswell with AVX2 + FMA, else None (OpenBLAS's own choice). OpenBLAS 0.3.21 runs its SSE3
+    "Prescott" kernels, 4-5x slower, on processors it does not know by model number."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f
+                          if line.startswith("flags")), [])
+    except OSError:
+        return None
+    if all(f in flags for f in ("avx512f", "avx512bw", "avx512dq", "avx512vl")):
+        return "SkylakeX"
+    if "avx2" in flags and "fma" in flags:
+        return "Haswell"
+    return None
+
+
 def torch_worker():
     for var in THREAD_VARS:
         os.environ[var] = "1"
+    core = openblas_core_for_this_processor()
+    if core and "OPENBLAS_CORETYPE" not in os.environ:
+        os.environ["OPENBLAS_CORETYPE"] = core
     import torch
 
     torch.set_num_threads(1)
@@ -454,9 +474,18 @@ def main():
     found = optimised_blas(worker.hello["blas_libraries"] +
                            [p["internal_api"] for p in blas])
     print("torch's BLAS libraries: " + (", ".join(worker.hello["blas_libraries"]) or "none"))
+    generic = [p for p in blas if p["internal_api"] == "openblas"
+               and (p["architecture"] or "").lower() == "prescott"
+               and openblas_core_for_this_processor()]
+    if generic:
+        found = None
     if not found:
         msg = ("torch has no optimised BLAS (only the reference libblas?): its matrix products "
                "run 10-40x slower and any ratio would flatter cellzoo")
+        if generic:
+            msg = ("torch's OpenBLAS runs its SSE3 'Prescott' kernels on this AVX2/AVX-512 "
+                   "processor (OPENBLAS_CORETYPE overridden?): its products run 4-5x slower "
+                   "and any ratio would flatter cellzoo")
         if not args.allow_reference_blas:
             worker.close()
             print(f"error: {msg}. Install OpenBLAS (apt-get install libopenblas0-pthread) and "
@@ -494,8 +523,11 @@ def main():
                              text=True).stdout
         for rec in parse_bench(out):
             if rec["cell"] == "sgemm":
-                gemm.setdefault((rec["size"], rec["shape"], rec["m"], rec["k"], rec["n"]),
-                                []).append(rec["gflops"])
+                key = (rec["size"], rec["shape"], rec["m"], rec["k"], rec["n"],
+                       rec.get("library", "eigen"))
+                gemm.setdefault(key, []).append(
+                    rec["cpu_gflops"] if args.clock == "cpu" and "cpu_gflops" in rec
+                    else rec["gflops"])
         loads.append(load_average())
         print(f"  repetition {r + 1}/{args.reps} (one process) done, load {loads[-1]:.2f}",
               file=sys.stderr, flush=True)
@@ -553,11 +585,14 @@ def main():
                "pairs": [], "extras": [], "gemm": [], "two_process": [], "sweep": None,
                "epoch": [],
                "torch_blas": worker.hello["blas_libraries"]}
-    print(f"\nEigen SGEMM, one thread (GFLOP/s, median of {args.reps}); peak = best = {peak:.1f}")
-    for (s, label, m, k, n), v in gemm.items():
-        print(f"  {s}  {label:<10} {m:>5}x{k:<4}*{k:>4}x{n:<5} {statistics.median(v):7.1f}")
+    print(f"\nSGEMM, one thread, {args.clock} clock (GFLOP/s, median of {args.reps}; eigen, "
+          f"eigen-packed = the per-step kernel, openblas when cellzoo is built with it); "
+          f"peak = best = {peak:.1f}")
+    for (s, label, m, k, n, lib), v in gemm.items():
+        print(f"  {s}  {label:<10} {m:>5}x{k:<4}*{k:>4}x{n:<5} {lib:<13} "
+              f"{statistics.median(v):7.1f}")
         results["gemm"].append({"size": s, "shape": label, "m": m, "k": k, "n": n,
-                                "gflops": statistics.median(v)})
+                                "library": lib, "gflops": statistics.median(v)})
 
     print("\nOne process each, float32, one thread (sequences/s, medians):")
     head = (f"{'cell':<8} {'torch':<5} {'size':<4} {'cellzoo':>9} {'torch':>9} {'ratio':>6} "

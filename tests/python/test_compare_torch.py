@@ -65,7 +65,14 @@ with tempfile.TemporaryDirectory() as tmp:
             check(p["cellzoo_seq_s"] > 0 and p["torch_seq_s"] > 0, f"positive rates {p}")
             check(abs(p["ratio"] - p["cellzoo_seq_s"] / p["torch_seq_s"]) < 1e-9 * p["ratio"],
                   f"ratio is cellzoo / torch {p}")
-        check(len(res["gemm"]) == 4 and res["gemm_peak_gflops"] > 0, f"gemm {res['gemm']}")
+        # Two shapes per size, each timed with Eigen, the packed per-step kernel and, in a
+        # build with OpenBLAS, OpenBLAS.
+        libs = {g["library"] for g in res["gemm"]}
+        check({(g["size"], g["shape"]) for g in res["gemm"]} ==
+              {(s, sh) for s in ("T", "G") for sh in ("4HxH*HxB", "4HxI*IxTB")}
+              and {"eigen", "eigen-packed"} <= libs <= {"eigen", "eigen-packed", "openblas"}
+              and len(res["gemm"]) == 4 * len(libs) and res["gemm_peak_gflops"] > 0,
+              f"gemm {res['gemm']}")
         check([(e["cell"], e["size"]) for e in res["extras"]] == [("lstm", "T"), ("lstm", "G")],
               f"extras {res['extras']}")
         check(len(res["two_process"]) == 4, f"two_process {res['two_process']}")
