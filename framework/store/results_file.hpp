@@ -151,6 +151,9 @@ class RunKeySet {
   bool contains(const RunKey& key) const;
   bool contains(std::string_view key) const { return contains(make_run_key(key)); }
   bool insert(const RunKey& key);  // false when it was there already
+  // Where `key` is in keys(), or npos.
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t index(const RunKey& key) const;
   std::size_t size() const { return keys_.size(); }
   bool empty() const { return keys_.empty(); }
   const std::vector<RunKey>& keys() const { return keys_; }  // in the order first added

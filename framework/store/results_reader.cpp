@@ -183,6 +183,12 @@ bool RunKeySet::contains(const RunKey& key) const {
   return !slots_.empty() && slots_[find(key)] != 0;
 }
 
+std::size_t RunKeySet::index(const RunKey& key) const {
+  if (slots_.empty()) return npos;
+  const std::uint32_t slot = slots_[find(key)];
+  return slot == 0 ? npos : slot - 1;
+}
+
 std::size_t ResultsReader::run_rows() const {
   return static_cast<std::size_t>(state_->f.n_runs);
 }

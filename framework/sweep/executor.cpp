@@ -460,12 +460,12 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   const store::RunKeySet share_keys(share_order);
 
   // A resume reads the file's run keys, statuses and metrics in one pass, in blocks, not
-  // its rows: the keys (32 bytes a run) say what is done, and of the share's runs there
-  // only the best counts ("best valid" on the bar).
+  // its rows: a key of the share there marks its run done, and of those runs only the best
+  // counts ("best valid" on the bar).
   const bool present = store::results_file_present(summary.out);
   const std::string hash = spec_hash(spec);
   const bool strict = options.strict_build || spec.strict_build;
-  std::vector<std::pair<std::int64_t, store::RunKey>> file_keys;
+  std::vector<bool> in_file(share_keys.size());  // per key of share_keys
   std::optional<store::FileMeta> present_meta;
   std::vector<store::CellText> present_cells;
   std::vector<store::HyperColumn> present_columns;
@@ -476,10 +476,11 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     const bool higher = reader.meta().metric_higher_is_better;
     std::vector<std::int64_t> ids;
     reader.for_each_outcome([&](const store::RunOutcome& o) {
-      file_keys.emplace_back(o.run_id, o.key);
       ids.push_back(o.run_id);
-      if (share_keys.contains(o.key))
-        prior_best.consider(higher, o.status, o.valid_metric, o.test_metric);
+      const std::size_t k = share_keys.index(o.key);
+      if (k == store::RunKeySet::npos) return;
+      in_file[k] = true;
+      prior_best.consider(higher, o.status, o.valid_metric, o.test_metric);
     });
     // Runs of another numerical path in the file (resume) or in what --reuse may copy: a
     // warning, or under strict_build an error before the file is touched.
@@ -489,19 +490,14 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     present_columns = reader.hyper_columns();
   }
   std::vector<std::int64_t> pending;  // the share's runs not in the file yet
-  {
-    std::vector<store::RunKey> keys;
-    keys.reserve(file_keys.size());
-    for (const auto& row : file_keys) keys.push_back(row.second);
-    const store::RunKeySet done(std::move(keys));
-    for (std::int64_t i = begin; i < end; ++i) {
-      if (done.contains(share_order[static_cast<std::size_t>(i - begin)]))
-        ++summary.already_done;
-      else
-        pending.push_back(i);
-    }
-    share_order = {};
+  for (std::int64_t i = begin; i < end; ++i) {
+    if (in_file[share_keys.index(share_order[static_cast<std::size_t>(i - begin)])])
+      ++summary.already_done;
+    else
+      pending.push_back(i);
   }
+  share_order = {};
+  in_file = {};
   if (!options.reuse.empty())
     for (const auto& source : options.reuse)
       check_numerical_paths("--reuse file " + source, reusable_sessions(source, share_keys), strict,
@@ -530,7 +526,8 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     file_meta = *present_meta;
   } else if (present) {
     check_plugin_builds(summary.out, cell_rows);
-    check_run_keys(summary.out, runs, begin, end, std::move(file_keys));
+    check_run_keys(summary.out, runs, begin, end,
+                   store::ResultsReader::open(summary.out).run_keys());
     writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash, shard_text));
     if (writer->hyper_columns() != file_columns)
       throw Error(summary.out + " has other hyperparameter columns than this spec",
@@ -555,7 +552,6 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
     meta.command_line = options.command_line;
     writer.emplace(store::ResultsWriter::create(summary.out, meta, file_columns));
   }
-  file_keys = {};
   if (writer) file_meta = writer->meta();
   // Before the first run of each language cell (add_cell skips rows already present).
   if (writer)
