@@ -1,10 +1,12 @@
 """The Python half of scripts/reproduce: fANOVA importance and Greff-style figures for the
 reduced-scale reproductions, and the comparison with the papers' published numbers.
 
-    python3 scripts/reproduction_figures.py --results results --out results/reports [NAME...]
+    python3 scripts/reproduction_figures.py --results results/data --out results/reports [NAME...]
 
-Reads results/<NAME>-reduced.h5 for each experiment NAME given (all when none) and writes
+Reads results/data/<NAME>.h5 for each experiment NAME given (all when none) and writes
 next to the `cellzoo report` tables in results/reports/:
+  <NAME>-verdicts.md             the verdict of every finding listed in
+                                 experiments/findings/<NAME>.toml (docs/reproductions.md)
   greff2015-jsb-importance.txt   fANOVA variance fractions (Greff Fig. 5), all cells pooled
                                  and vanilla alone
   greff2015-jsb-boxplots.png     Greff Fig. 3 (all trials and the top 10 %)
@@ -30,9 +32,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cellzoo_analysis import ResultsError, compare, importance, load_runs, plots  # noqa: E402
+from cellzoo_analysis.verdicts import load_findings, markdown, verdicts  # noqa: E402
 
 ALL = ["greff2015-jsb", "jozefowicz2015-arithmetic", "jozefowicz2015-xml", "jozefowicz2015-music",
-       "jozefowicz2015-ptb", "long-range", "long-range-copy", "greff2015-jsb-nfg200"]
+       "jozefowicz2015-ptb", "long-range", "long-range-copy"]
+FINDINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "experiments",
+                        "findings")
 
 # Jozefowicz et al. 2015, Table 1: best accuracy per cell (../shared/docs/papers.md §2.5,
 # digest values). The paper has no music accuracies and no lstm-np rows.
@@ -70,6 +75,12 @@ def greff(runs: pd.DataFrame, out: str) -> None:
     sane = ok[ok["test_metric"] < 20]
     lines.append(f"runs used: {len(sane)} of {len(runs)} (status ok and test NLL < 20; "
                  f"{len(ok) - len(sane)} outliers dropped)")
+    # How much the epoch cap truncated learning: a run whose best validation epoch is its
+    # last was still improving when it was stopped (larger networks learn more slowly).
+    capped = ok[ok["epochs"] >= ok["max_epochs"]]
+    improving = ok[ok["best_epoch"] >= ok["epochs"]]
+    lines.append(f"fraction of ok runs stopped by the epoch cap: {len(capped) / len(ok):.3f}; "
+                 f"still improving at their last epoch: {len(improving) / len(ok):.3f}")
     for cell in [None, "lstm"]:
         title = "all nine cells pooled" if cell is None else "vanilla lstm only"
         lines.append("")
@@ -175,27 +186,30 @@ def long_range(name: str, runs: pd.DataFrame, out: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--results", default="results")
+    ap.add_argument("--results", default="results/data")
     ap.add_argument("--out", default="results/reports")
     ap.add_argument("names", nargs="*", default=ALL)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     tables = {}
     for name in args.names or ALL:
-        path = os.path.join(args.results, f"{name}-reduced.h5")
+        path = os.path.join(args.results, f"{name}.h5")
         if not os.path.exists(path):
             print(f"skipped {name}: {path} does not exist", file=sys.stderr)
             continue
         runs = load_runs(path)
         if name == "greff2015-jsb":
             greff(runs, args.out)
-        elif name.startswith("greff2015-jsb-"):
-            pass  # a follow-up sweep: its cellzoo report table is the whole result
         elif name.startswith("jozefowicz2015-"):
             # top_fraction 0.01 -> the single best run by validation: its test score.
             tables[name] = compare(runs, baseline="gru", top_fraction=0.01)
         else:
             long_range(name, runs, args.out)
+        findings = os.path.join(FINDINGS, f"{name}.toml")
+        if os.path.exists(findings):
+            table = verdicts(runs, load_findings(findings))
+            with open(os.path.join(args.out, f"{name}-verdicts.md"), "w") as f:
+                f.write(markdown(table))
         print(f"wrote the figures of {name} to {args.out}")
     if tables:
         jozefowicz(tables, args.out)

@@ -38,17 +38,17 @@ def main():
         results, reports = os.path.join(d, "results"), os.path.join(d, "reports")
         os.makedirs(results)
         sweep("experiments/jozefowicz2015-arithmetic.ini",
-              os.path.join(results, "jozefowicz2015-arithmetic-reduced.h5"),
+              os.path.join(results, "jozefowicz2015-arithmetic.h5"),
               "search=random", "trials=2", "fixed.hidden=8", "fixed.embed=8",
               "fixed.max_epochs=1", "task.digits=2", "task.n_train=40", "task.n_valid=20",
               "task.n_test=20")
-        sweep("experiments/long-range.ini", os.path.join(results, "long-range-reduced.h5"),
+        sweep("experiments/long-range.ini", os.path.join(results, "long-range.h5"),
               "trials=2", "space.task.length=[5, 10]", "fixed.hidden=4", "fixed.max_epochs=1",
               "task.n_train=32", "task.n_valid=16", "task.n_test=16")
         names = ["jozefowicz2015-arithmetic", "long-range"]
         if os.path.exists(JSB):
             sweep("experiments/greff2015-jsb.ini",
-                  os.path.join(results, "greff2015-jsb-reduced.h5"),
+                  os.path.join(results, "greff2015-jsb.h5"),
                   "trials=4", "fixed.max_epochs=2", "space.hidden=int_loguniform(4, 8)",
                   "space.lr=loguniform(0.001, 0.01)",
                   f"task.data={JSB}")
@@ -91,6 +91,15 @@ def main():
             assert "all nine cells pooled (" in imp and "vanilla lstm only" in imp, imp
             for term in ("lr", "hidden", "momentum", "input_noise"):  # every main effect
                 assert f"\n  {term} " in imp, (term, imp)
+            assert "fraction of ok runs stopped by the epoch cap: 1.000" in imp, imp  # 2 epochs
+            # One verdict of the fixed vocabulary for each of Greff's eight JSB findings.
+            with open(os.path.join(reports, "greff2015-jsb-verdicts.md")) as f:
+                verdict_rows = [line for line in f if line.startswith("| lstm-")]
+            assert len(verdict_rows) == 8, verdict_rows
+            words = ("reproduced", "consistent", "underpowered", "not reproduced",
+                     "contradicted", "not testable here")
+            for line in verdict_rows:
+                assert line.rstrip().rstrip("|").strip().strip("*") in words, line
             for png in ("greff2015-jsb-boxplots.png", "greff2015-jsb-marginals.png"):
                 assert os.path.getsize(os.path.join(reports, png)) > 5000, png
     print("ok: reproduction figures and tables from toy runs of the paper specs")
