@@ -6,7 +6,7 @@
 #include <limits>
 #include <set>
 
-#include "framework/sweep/evolution.hpp"
+#include "framework/sweep/evolution_options.hpp"
 #include "framework/sweep/spec.hpp"
 #include "framework/sweep/spec_text.hpp"
 #include "framework/train/hyperparameters.hpp"

@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "framework/cells/registry.hpp"
-#include "framework/sweep/evolution.hpp"
+#include "framework/sweep/evolution_options.hpp"
 #include "framework/sweep/spec_text.hpp"
 #include "framework/train/hyperparameters.hpp"
 #include "framework/util/error.hpp"
@@ -32,12 +32,6 @@ const std::vector<std::string> kTopLevelKeys = {"name",    "description", "task"
                                                 "trials",  "seed",        "search", "out",
                                                 "plugins", "strict_build"};
 const std::vector<std::string> kSections = {"task", "fixed", "space", "evolution"};
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string s;
-  for (const auto& i : items) s += (s.empty() ? "" : sep) + i;
-  return s;
-}
 
 bool valid_key(std::string_view key) {
   return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
@@ -207,7 +201,13 @@ std::string end_origin_of(const Spec& spec) {
 
 }  // namespace
 
-// ---- helpers shared with expand.cpp (spec_text.hpp) -----------------------------------
+// ---- helpers shared with expand.cpp and evolution_options.cpp (spec_text.hpp) ---------
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string s;
+  for (const auto& i : items) s += (s.empty() ? "" : sep) + i;
+  return s;
+}
 
 void fail(const std::string& origin, const std::string& message, const std::string& hint) {
   throw Error(origin + ": " + message, hint);

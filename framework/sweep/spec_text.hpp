@@ -1,5 +1,5 @@
-// Internal helpers of the spec reader shared by spec.cpp, expand.cpp and slurm.cpp: value
-// normalisation and error formatting. Not part of the sweep API.
+// Internal helpers of the spec reader shared by spec.cpp, expand.cpp, evolution_options.cpp
+// and slurm.cpp: value normalisation and error formatting. Not part of the sweep API.
 #pragma once
 
 #include <optional>
@@ -15,6 +15,8 @@ namespace cellzoo::sweep {
 [[noreturn]] void fail(const std::string& origin, const std::string& message,
                        const std::string& hint);
 std::string trim(std::string_view s);
+// The items separated by `sep`.
+std::string join(const std::vector<std::string>& items, const std::string& sep);
 // The whole text as a finite double, or nothing.
 std::optional<double> parse_number(std::string_view text);
 // Shortest text that parses back to exactly `v` (std::to_chars).
