@@ -1,7 +1,6 @@
 // cellzoo train: one training run with per-epoch progress, optionally saved as a
 // one-run results file (docs/results-format.md) plus the best parameters.
 #include <algorithm>
-#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,10 +15,10 @@
 #include "framework/store/results_file.hpp"
 #include "framework/sweep/batch.hpp"
 #include "framework/sweep/run_params.hpp"
+#include "framework/sweep/spec.hpp"
 #include "framework/train/budget.hpp"
 #include "framework/train/trainer.hpp"
 #include "framework/util/error.hpp"
-#include "framework/util/random.hpp"
 
 namespace cellzoo::cli {
 namespace {
@@ -44,12 +43,6 @@ class ConsoleObserver : public train::TrainObserver {
   int width_;
 };
 
-std::string hex128(std::string_view text) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64 "%016" PRIx64, hash64(text, 0), hash64(text, 1));
-  return buf;
-}
-
 std::string tasks_help() {
   std::string out;
   const auto& registry = datasets::TaskRegistry::instance();
@@ -67,11 +60,43 @@ std::string tasks_help() {
   return out;
 }
 
+// The run as the sweep would have it (run_id 0, trial 0): `settings` are the --set values as
+// given (task options as task.<key>), normalised as a spec's are, so the run_key is the
+// sweep's for the same configuration; every hyperparameter is a column.
+sweep::RunSpec train_run(const train::RunConfig& config,
+                         const std::map<std::string, std::string>& settings,
+                         std::vector<sweep::HyperColumn>& columns) {
+  sweep::RunSpec run;
+  run.cell = config.cell;
+  run.task = config.task;
+  run.seed = config.seed;
+  for (const auto& [k, v] : settings) run.settings[k] = sweep::normalise_value(v);
+  run.run_key = sweep::make_run_key(run.cell, run.task, run.seed, run.settings);
+  for (const auto& row : train::hyperparameter_table()) {
+    const auto& text = config.hyper.values.at(row.name);
+    const bool numeric =
+        (row.type == train::HyperType::integer || row.type == train::HyperType::real) &&
+        row.choices.empty();
+    columns.push_back(
+        {row.name, numeric ? sweep::HyperColumn::Kind::number : sweep::HyperColumn::Kind::text});
+    if (numeric)
+      run.hyper[row.name] = std::strtod(text.c_str(), nullptr);
+    else
+      run.hyper[row.name] = text;
+  }
+  for (const auto& [k, v] : config.hyper.task_options) {
+    columns.push_back({"task." + k, sweep::HyperColumn::Kind::text});
+    run.hyper["task." + k] = v;
+  }
+  return run;
+}
+
 // Writes the results file and, next to it, the best parameters (<out>.params.h5).
 void write_outputs(const std::string& path, const train::RunConfig& config,
+                   const std::map<std::string, std::string>& settings,
                    const datasets::TaskData& data, const train::TrainResult& r,
                    const std::string& command_line) {
-  // The resolved configuration as canonical text: what identifies this run.
+  // The resolved configuration as canonical text: what identifies this file.
   std::ostringstream spec;
   spec << "cell = " << config.cell << "\ntask = " << config.task << "\nseed = " << config.seed
        << "\n";
@@ -80,59 +105,19 @@ void write_outputs(const std::string& path, const train::RunConfig& config,
 
   store::FileMeta meta;
   meta.spec_text = spec.str();
-  meta.spec_hash = hex128(meta.spec_text);
+  meta.spec_hash = sweep::hash_hex128(meta.spec_text);
   meta.total_runs = 1;
   meta.task = config.task;
   meta.metric = train::metric_name(data.info.metric);
   meta.metric_higher_is_better = train::metric_higher_is_better(data.info.metric);
   meta.command_line = command_line;
 
-  std::vector<store::HyperColumn> columns;
-  store::RunRow row;
-  for (const auto& spec_row : train::hyperparameter_table()) {
-    const auto& text = config.hyper.values.at(spec_row.name);
-    const bool numeric =
-        (spec_row.type == train::HyperType::integer || spec_row.type == train::HyperType::real) &&
-        spec_row.choices.empty();
-    columns.push_back(
-        {spec_row.name, numeric ? store::HyperColumn::number : store::HyperColumn::text});
-    if (numeric)
-      row.hyper.emplace_back(std::strtod(text.c_str(), nullptr));
-    else
-      row.hyper.emplace_back(text);
-  }
-  for (const auto& [k, v] : config.hyper.task_options) {
-    columns.push_back({"task." + k, store::HyperColumn::text});
-    row.hyper.emplace_back(v);
-  }
-  row.run_id = 0;
-  row.run_key = meta.spec_hash;
-  row.cell = config.cell;
-  row.task = config.task;
-  row.seed = config.seed;
-  row.status = r.status;
-  row.error = r.error;
-  row.train_loss = r.train_loss;
-  row.valid_loss = r.valid_loss;
-  row.test_loss = r.test_loss;
-  row.valid_metric = r.valid_metric;
-  row.test_metric = r.test_metric;
-  row.best_epoch = r.best_epoch;
-  row.epochs = r.epochs;
-  row.wall_seconds = r.wall_seconds;
-  row.n_params = r.n_params;
-  row.valid_accuracy = r.valid_accuracy;
-  row.test_accuracy = r.test_accuracy;
-  row.valid_sequence_accuracy = r.valid_sequence_accuracy;
-  row.test_sequence_accuracy = r.test_sequence_accuracy;
-  std::vector<store::CurveRow> curves;
-  for (const auto& e : r.curve)
-    curves.push_back(
-        {0, e.epoch, e.train_loss, e.valid_loss, e.valid_metric, e.learning_rate, e.seconds});
-
-  auto writer = store::ResultsWriter::create(path, meta, columns);
+  std::vector<sweep::HyperColumn> columns;
+  const sweep::RunSpec run = train_run(config, settings, columns);
+  const store::RunRow row = sweep::make_row(run, columns, r);
+  auto writer = store::ResultsWriter::create(path, meta, sweep::store_columns(columns));
   if (auto cell = sweep::plugin_cell_row(config.cell)) writer.add_cell(*cell);  // its build
-  writer.append(row, curves);
+  writer.append(row, sweep::make_curves(run, r));
   writer.set_finished();
   writer.close();
   std::printf("results: %s\n", path.c_str());
@@ -235,7 +220,7 @@ int cmd_train(const std::vector<std::string>& args) {
   if (!out.empty()) {
     std::string command_line = "cellzoo train";
     for (const auto& a : args) command_line += " " + a;
-    write_outputs(out, config, data, r, command_line);
+    write_outputs(out, config, settings, data, r, command_line);
   }
   return r.status == "ok" || r.status == "timeout" ? 0 : 1;
 }

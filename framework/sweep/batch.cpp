@@ -60,15 +60,6 @@ class FinishedQueue {
   bool closed_ = false;
 };
 
-std::vector<store::CurveRow> make_curves(const RunSpec& run, const train::TrainResult& r) {
-  std::vector<store::CurveRow> rows;
-  rows.reserve(r.curve.size());
-  for (const auto& e : r.curve)
-    rows.push_back({run.run_id, e.epoch, e.train_loss, e.valid_loss, e.valid_metric,
-                    e.learning_rate, e.seconds});
-  return rows;
-}
-
 }  // namespace
 
 TaskDataPtr TaskDataCache::get(const std::string& task, const train::TrainConfig& hyper) {
@@ -99,6 +90,15 @@ TaskDataPtr TaskDataCache::get(const std::string& task, const train::TrainConfig
     }
   }
   return future.get();
+}
+
+std::vector<store::CurveRow> make_curves(const RunSpec& run, const train::TrainResult& r) {
+  std::vector<store::CurveRow> rows;
+  rows.reserve(r.curve.size());
+  for (const auto& e : r.curve)
+    rows.push_back({run.run_id, e.epoch, e.train_loss, e.valid_loss, e.valid_metric,
+                    e.learning_rate, e.seconds});
+  return rows;
 }
 
 store::RunRow make_row(const RunSpec& run, const std::vector<HyperColumn>& columns,

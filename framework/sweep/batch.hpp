@@ -82,6 +82,9 @@ BatchSummary execute_batch(const std::vector<const RunSpec*>& runs,
 store::RunRow make_row(const RunSpec& run, const std::vector<HyperColumn>& columns,
                        const train::TrainResult& result);
 
+// The /curves rows of a finished run (one per epoch).
+std::vector<store::CurveRow> make_curves(const RunSpec& run, const train::TrainResult& result);
+
 // The store's column kinds for the spec's hyper columns.
 std::vector<store::HyperColumn> store_columns(const std::vector<HyperColumn>& columns);
 

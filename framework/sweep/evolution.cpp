@@ -249,10 +249,7 @@ class EvolutionSearch {
       else
         run.hyper[col.name] = text ? *text : std::string();
     }
-    std::string key_text =
-        "cell=" + run.cell + "\ntask=" + task + "\nseed=" + std::to_string(run.seed) + "\n";
-    for (const auto& [k, v] : run.settings) key_text += k + "=" + v + "\n";
-    run.run_key = hash_hex128(key_text);
+    run.run_key = make_run_key(run.cell, task, run.seed, run.settings);
     run.label = run.cell + "/" + task + "/setting:" + std::to_string(setting);
     return run;
   }

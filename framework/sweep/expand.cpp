@@ -268,10 +268,7 @@ RunSpec RunEnumerator::describe(std::int64_t run_id) const {
     else
       run.hyper[c.name] = it->second;
   }
-  std::string key_text =
-      "cell=" + run.cell + "\ntask=" + spec_.task + "\nseed=" + std::to_string(run.seed) + "\n";
-  for (const auto& [k, v] : run.settings) key_text += k + "=" + v + "\n";
-  run.run_key = hash_hex128(key_text);
+  run.run_key = make_run_key(run.cell, spec_.task, run.seed, run.settings);
   run.label = run.cell;
   for (const auto& [name, dim] : dims_)
     run.label += "/" + name + ":" + label_value(run.settings.at(name));

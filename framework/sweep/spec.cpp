@@ -621,4 +621,11 @@ std::string hash_hex128(std::string_view text) {
   return buf;
 }
 
+std::string make_run_key(const std::string& cell, const std::string& task, std::uint64_t seed,
+                         const std::map<std::string, std::string>& settings) {
+  std::string text = "cell=" + cell + "\ntask=" + task + "\nseed=" + std::to_string(seed) + "\n";
+  for (const auto& [k, v] : settings) text += k + "=" + v + "\n";
+  return hash_hex128(text);
+}
+
 }  // namespace cellzoo::sweep

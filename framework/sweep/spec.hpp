@@ -255,4 +255,13 @@ std::pair<std::int64_t, std::int64_t> shard_range(std::int64_t total, std::int64
 // 32 hex digits of a 128-bit hash of `text` (two chained hash64 calls).
 std::string hash_hex128(std::string_view text);
 
+// A run's run_key: hash_hex128 of its cell, task, run seed and settings (values as a spec
+// holds them, see normalise_value). `cellzoo train --out` keys its run the same way, so a
+// configuration has one key whichever command trained it.
+std::string make_run_key(const std::string& cell, const std::string& task, std::uint64_t seed,
+                         const std::map<std::string, std::string>& settings);
+// A value as a spec holds it: trimmed; a number in shortest round-trip form ("1e-2" ->
+// "0.01", "64.0" -> "64").
+std::string normalise_value(std::string_view text);
+
 }  // namespace cellzoo::sweep

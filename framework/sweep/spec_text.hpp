@@ -21,8 +21,6 @@ std::string join(const std::vector<std::string>& items, const std::string& sep);
 std::optional<double> parse_number(std::string_view text);
 // Shortest text that parses back to exactly `v` (std::to_chars).
 std::string format_number(double v);
-// Numbers in shortest round-trip form ("1e-2" -> "0.01", "64.0" -> "64"), text trimmed.
-std::string normalise_value(std::string_view text);
 // "a, b, c" -> normalised items; an empty item is an error naming `what`.
 std::vector<std::string> split_list(std::string_view text, const std::string& origin,
                                     const std::string& what);
