@@ -27,10 +27,9 @@
 #include "framework/lang/lang_cell.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "framework/cells/packed_gemm.hpp"
+#include "framework/lang/fusion_plan.hpp"
 #include "framework/util/error.hpp"
 
 namespace cellzoo::lang {
@@ -39,10 +38,6 @@ namespace {
 using cells::CellState;
 using cells::ParamTensor;
 using cells::SequenceLayout;
-
-bool is_activation(Op op) {
-  return op == Op::sigmoid || op == Op::tanh || op == Op::relu || op == Op::identity;
-}
 
 template <typename S>
 class LangCell final : public cells::Cell<S> {
@@ -54,13 +49,6 @@ class LangCell final : public cells::Cell<S> {
   using MMap = Eigen::Map<Matrix<S>>;
   using PMap = Eigen::Map<const Matrix<S>>;
 
-  // The terms of a sum, by how they are evaluated (positions into Node::args).
-  struct SumPlan {
-    int seed = -1;          // a static sum precomputed in this sum's buffer (coefficient 1)
-    std::vector<int> gemm;  // fused W(.)
-    std::vector<int> ew;    // element-wise: fused biases first, then diag, inlined a * b, nodes
-  };
-
  public:
   LangCell(std::shared_ptr<const Program> program, Index input, Index hidden)
       : Base(input, hidden), p_(std::move(program)) {
@@ -70,92 +58,8 @@ class LangCell final : public cells::Cell<S> {
       layout_.add(q.name, hidden, cols, q.kind);
       tensors_.push_back(layout_.tensors().back());
     }
+    plan_ = plan_fusion(*p_, input, hidden);
     const std::size_t N = p_->nodes.size();
-    rows_.resize(N);
-    uses_.assign(N, 0);
-    owner_.assign(N, -1);
-    owner_coef_.assign(N, 0);
-    for (std::size_t k = 0; k < N; ++k) {
-      const Node& nd = p_->nodes[k];
-      rows_[k] = nd.dim == Dim::input ? input : hidden;
-      if (nd.op == Op::input) input_node_ = static_cast<int>(k);
-      for (int a : nd.args) ++uses_[static_cast<std::size_t>(a)];
-    }
-    for (int o : p_->outputs) ++uses_[static_cast<std::size_t>(o)];
-    plans_.resize(N);
-    inline_in_.assign(N, -1);
-    computed_by_.assign(N, -1);
-    sum_of_.assign(N, -1);
-    vroot_.resize(N);
-    groot_.resize(N);
-    for (std::size_t k = 0; k < N; ++k) {
-      vroot_[k] = groot_[k] = static_cast<int>(k);
-      const Node& nd = p_->nodes[k];
-      if (nd.op != Op::sum) continue;
-      SumPlan& plan = plans_[k];
-      std::vector<int> biases, others;
-      for (std::size_t i = 0; i < nd.args.size(); ++i) {
-        const auto a = static_cast<std::size_t>(nd.args[i]);
-        const Node& t = p_->nodes[a];
-        const int pos = static_cast<int>(i);
-        if (uses_[a] == 1 && (t.op == Op::weight || t.op == Op::diag || t.op == Op::bias)) {
-          owner_[a] = static_cast<int>(k);
-          owner_coef_[a] = nd.coef[i];
-          (t.op == Op::weight ? plan.gemm : t.op == Op::bias ? biases : others).push_back(pos);
-        } else if (nd.dynamic && uses_[a] == 1 && t.op == Op::sum && !t.dynamic &&
-                   nd.coef[i] == 1 && plan.seed < 0) {
-          // Its backward does not read its own value, which the per-step terms overwrite.
-          plan.seed = pos;
-          vroot_[a] = groot_[a] = static_cast<int>(k);
-        } else if (nd.dynamic && uses_[a] == 1 && t.op == Op::mul) {
-          inline_in_[a] = static_cast<int>(k);
-          others.push_back(pos);
-        } else {
-          others.push_back(pos);
-        }
-      }
-      plan.ew = biases;
-      plan.ew.insert(plan.ew.end(), others.begin(), others.end());
-    }
-    for (std::size_t k = 0; k < N; ++k) {
-      const Node& nd = p_->nodes[k];
-      if (!nd.dynamic || !is_activation(nd.op)) continue;
-      const int s = nd.args[0];
-      if (node(s).op == Op::sum && uses_[static_cast<std::size_t>(s)] == 1) {
-        computed_by_[static_cast<std::size_t>(s)] = static_cast<int>(k);
-        sum_of_[k] = s;
-      }
-    }
-    // Value buffers follow the chain seed -> sum -> activation; a seed's gradient is its sum's.
-    for (std::size_t k = 0; k < N; ++k) {
-      int r = vroot_[k];
-      while (r != vroot_[static_cast<std::size_t>(r)] ||
-             computed_by_[static_cast<std::size_t>(r)] >= 0)
-        r = computed_by_[static_cast<std::size_t>(r)] >= 0
-                ? computed_by_[static_cast<std::size_t>(r)]
-                : vroot_[static_cast<std::size_t>(r)];
-      vroot_[k] = r;
-    }
-    // needs_[dx][k]: node k's gradient is needed (it leads to a parameter or a state).
-    for (int with_dx = 0; with_dx < 2; ++with_dx) {
-      auto& need = needs_[with_dx];
-      need.assign(N, 0);
-      for (std::size_t k = 0; k < N; ++k) {
-        const Node& nd = p_->nodes[k];
-        need[k] = nd.op == Op::state || nd.param >= 0 || (nd.op == Op::input && with_dx);
-      }
-      // A node's gradient is needed if one of its arguments needs it: propagate upward.
-      for (std::size_t k = 0; k < N; ++k)
-        for (int a : p_->nodes[k].args) need[k] = need[k] || need[static_cast<std::size_t>(a)];
-    }
-    per_step_.assign(N, 0);
-    for (std::size_t k = 0; k < N; ++k) {
-      const Node& nd = p_->nodes[k];
-      if (nd.op == Op::weight) per_step_[k] = owner_[k] >= 0 ? node(owner_[k]).dynamic : nd.dynamic;
-      if (nd.op == Op::constant || nd.op == Op::input || nd.op == Op::state) continue;
-      if (owner_[k] >= 0 || inline_in_[k] >= 0 || computed_by_[k] >= 0) continue;
-      (nd.dynamic ? dynamic_ : static_).push_back(static_cast<int>(k));
-    }
     packed_.resize(N);
     val_.resize(N);
     grad_.resize(N);
@@ -177,14 +81,14 @@ class LangCell final : public cells::Cell<S> {
     cells::reset_state(initial, state_count(), H, B, state_);
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
       const Op op = p_->nodes[k].op;
-      if (op == Op::constant || op == Op::input || owner_[k] >= 0 || inline_in_[k] >= 0 ||
-          vroot_[k] != static_cast<int>(k))
+      if (op == Op::constant || op == Op::input || plan_.nodes[k].owner >= 0 ||
+          plan_.nodes[k].inline_in >= 0 || plan_.nodes[k].vroot != static_cast<int>(k))
         continue;
-      val_[k].resize(rows_[k], C);
+      val_[k].resize(plan_.nodes[k].rows, C);
     }
     for (std::size_t k = 0; k < p_->nodes.size(); ++k)
-      if (per_step_[k]) pack(theta, static_cast<int>(k), false, B);
-    for (int k : static_) eval(theta, k, 0, C);
+      if (plan_.nodes[k].per_step) pack(theta, static_cast<int>(k), false, B);
+    for (int k : plan_.static_nodes) eval(theta, k, 0, C);
     for (Index t = 0; t < T; ++t) {
       const Index n = seq.active(t), c0 = t * B;
       for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
@@ -192,7 +96,7 @@ class LangCell final : public cells::Cell<S> {
         if (nd.op == Op::state)
           val_[k].middleCols(c0, B) = state_[static_cast<std::size_t>(nd.state)];
       }
-      for (int k : dynamic_) {
+      for (int k : plan_.dynamic_nodes) {
         eval(theta, k, c0, n);
         if (n < B) out(k, c0 + n, B - n).setZero();
       }
@@ -209,7 +113,7 @@ class LangCell final : public cells::Cell<S> {
                    ConstMatrixRef<S> dh_out, VectorRef<S> dtheta, Matrix<S>* dx) override {
     const Index B = seq.batch(), T = seq.steps(), C = T * B, H = this->hidden_size();
     set_input(x);
-    need_ = &needs_[dx ? 1 : 0];
+    with_dx_ = dx ? 1 : 0;
     // Gradient buffers are never zeroed as a whole: within a step, the first contribution
     // to a node's block assigns and later ones add (written_), and at the end of the step
     // blocks nobody wrote, and padded columns, are zeroed. Every write of the step loop
@@ -219,14 +123,15 @@ class LangCell final : public cells::Cell<S> {
     written_.assign(p_->nodes.size(), 0);
     zero_.clear();
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
-      if (!(*need_)[k] || owner_[k] >= 0 || inline_in_[k] >= 0 || p_->nodes[k].op == Op::constant ||
-          groot_[k] != static_cast<int>(k))
+      if (!plan_.nodes[k].needed[with_dx_] || plan_.nodes[k].owner >= 0 ||
+          plan_.nodes[k].inline_in >= 0 || p_->nodes[k].op == Op::constant ||
+          plan_.nodes[k].groot != static_cast<int>(k))
         continue;
-      grad_[k].resize(rows_[k], C);
+      grad_[k].resize(plan_.nodes[k].rows, C);
       zero_.push_back(static_cast<int>(k));
     }
     for (std::size_t k = 0; k < p_->nodes.size(); ++k)
-      if (per_step_[k] && needs(node(static_cast<int>(k)).args[0]))
+      if (plan_.nodes[k].per_step && needs(node(static_cast<int>(k)).args[0]))
         pack(theta, static_cast<int>(k), true, B);
     carry_.resize(state_.size());
     for (auto& c : carry_) c.setZero(H, B);
@@ -237,9 +142,10 @@ class LangCell final : public cells::Cell<S> {
       if (needs(h_node)) put(h_node, c0, n, dh_out.middleCols(c0, n));
       for (std::size_t s = 0; s < carry_.size(); ++s)
         if (needs(p_->outputs[s])) put(p_->outputs[s], c0, n, carry_[s].leftCols(n));
-      for (auto it = dynamic_.rbegin(); it != dynamic_.rend(); ++it) backprop(theta, *it, c0, n);
+      for (auto it = plan_.dynamic_nodes.rbegin(); it != plan_.dynamic_nodes.rend(); ++it)
+        backprop(theta, *it, c0, n);
       for (int k : zero_) {  // blocks nobody wrote, and padded columns, are zero
-        const auto r = rows_[static_cast<std::size_t>(k)];
+        const auto r = np(k).rows;
         S* block = grad_[static_cast<std::size_t>(k)].data() + c0 * r;
         if (!written_[static_cast<std::size_t>(k)])
           std::fill_n(block, r * B, S(0));
@@ -253,7 +159,8 @@ class LangCell final : public cells::Cell<S> {
       }
     }
     accumulate_all_ = true;  // every buffer is initialised now
-    for (auto it = static_.rbegin(); it != static_.rend(); ++it) backprop(theta, *it, 0, C);
+    for (auto it = plan_.static_nodes.rbegin(); it != plan_.static_nodes.rend(); ++it)
+      backprop(theta, *it, 0, C);
 
     // Parameter gradients: one product or reduction over all steps per tensor.
     for (std::size_t k = 0; k < p_->nodes.size(); ++k) {
@@ -261,8 +168,8 @@ class LangCell final : public cells::Cell<S> {
       if (nd.param < 0) continue;
       const auto& tensor = tensors_[static_cast<std::size_t>(nd.param)];
       Eigen::Map<Matrix<S>> d(dtheta.data() + tensor.offset, tensor.rows, tensor.cols);
-      const int g_node = owner_[k] >= 0 ? owner_[k] : static_cast<int>(k);
-      const S coef = owner_[k] >= 0 ? static_cast<S>(owner_coef_[k]) : S(1);
+      const int g_node = plan_.nodes[k].owner >= 0 ? plan_.nodes[k].owner : static_cast<int>(k);
+      const S coef = plan_.nodes[k].owner >= 0 ? static_cast<S>(plan_.nodes[k].owner_coef) : S(1);
       const CMap g = gview(g_node, 0, C);
       switch (nd.op) {
         case Op::weight:
@@ -276,8 +183,8 @@ class LangCell final : public cells::Cell<S> {
       }
     }
     if (dx) {
-      if (input_node_ >= 0)
-        *dx = grad_[static_cast<std::size_t>(input_node_)];
+      if (plan_.input_node >= 0)
+        *dx = grad_[static_cast<std::size_t>(plan_.input_node)];
       else
         dx->setZero(this->input_size(), C);
     }
@@ -292,41 +199,37 @@ class LangCell final : public cells::Cell<S> {
       x_ = x_copy_.data();
     }
   }
-  bool needs(int k) const { return (*need_)[static_cast<std::size_t>(k)]; }
+  bool needs(int k) const { return np(k).needed[with_dx_]; }
+  const NodePlan& np(int k) const { return plan_.nodes[static_cast<std::size_t>(k)]; }
   const Node& node(int k) const { return p_->nodes[static_cast<std::size_t>(k)]; }
   PMap param(const ConstVectorRef<S>& theta, int p) const {
     const auto& t = tensors_[static_cast<std::size_t>(p)];
     return PMap(theta.data() + t.offset, t.rows, t.cols);
   }
-  // Views of node k's value or gradient block, in the buffer it shares (vroot_, groot_).
+  // Views of node k's value or gradient block, in the buffer it shares (NodePlan::vroot, groot).
   CMap value(int k, Index c0, Index n) const {
-    const auto r = rows_[static_cast<std::size_t>(k)];
-    if (k == input_node_) return CMap(x_ + c0 * r, r, n);
-    return CMap(val_[static_cast<std::size_t>(vroot_[static_cast<std::size_t>(k)])].data() + c0 * r,
-                r, n);
+    const auto r = np(k).rows;
+    if (k == plan_.input_node) return CMap(x_ + c0 * r, r, n);
+    return CMap(val_[static_cast<std::size_t>(np(k).vroot)].data() + c0 * r, r, n);
   }
   MMap out(int k, Index c0, Index n) {
-    const auto r = rows_[static_cast<std::size_t>(k)];
-    return MMap(val_[static_cast<std::size_t>(vroot_[static_cast<std::size_t>(k)])].data() + c0 * r,
-                r, n);
+    const auto r = np(k).rows;
+    return MMap(val_[static_cast<std::size_t>(np(k).vroot)].data() + c0 * r, r, n);
   }
   MMap gout(int k, Index c0, Index n) {
-    const auto r = rows_[static_cast<std::size_t>(k)];
-    return MMap(
-        grad_[static_cast<std::size_t>(groot_[static_cast<std::size_t>(k)])].data() + c0 * r, r, n);
+    const auto r = np(k).rows;
+    return MMap(grad_[static_cast<std::size_t>(np(k).groot)].data() + c0 * r, r, n);
   }
   CMap gview(int k, Index c0, Index n) const {
-    const auto r = rows_[static_cast<std::size_t>(k)];
-    return CMap(
-        grad_[static_cast<std::size_t>(groot_[static_cast<std::size_t>(k)])].data() + c0 * r, r, n);
+    const auto r = np(k).rows;
+    return CMap(grad_[static_cast<std::size_t>(np(k).groot)].data() + c0 * r, r, n);
   }
 
   // Packs the weight of per-step projection k, times its coefficient in the sum that owns
   // it: forward W, backward W^T (for the gradient of its argument).
   void pack(const ConstVectorRef<S>& theta, int k, bool transposed, Index B) {
     const auto w = param(theta, node(k).param);
-    const double c =
-        owner_[static_cast<std::size_t>(k)] >= 0 ? owner_coef_[static_cast<std::size_t>(k)] : 1.0;
+    const double c = np(k).owner >= 0 ? np(k).owner_coef : 1.0;
     auto& packed = packed_[static_cast<std::size_t>(k)];
     if (c == 1) {
       transposed ? packed.pack_transposed(w, B) : packed.pack(w, B);
@@ -414,7 +317,7 @@ class LangCell final : public cells::Cell<S> {
   void eval(const ConstVectorRef<S>& theta, int k, Index c0, Index n) {
     const Node& nd = node(k);
     auto o = out(k, c0, n);
-    if (const int s = sum_of_[static_cast<std::size_t>(k)]; s >= 0) {
+    if (const int s = np(k).sum_of; s >= 0) {
       eval_sum(theta, s, o, c0, n, nd.op);
       return;
     }
@@ -423,7 +326,7 @@ class LangCell final : public cells::Cell<S> {
         o.colwise() = param(theta, nd.param).col(0);
         return;
       case Op::weight:
-        if (per_step_[static_cast<std::size_t>(k)]) {
+        if (np(k).per_step) {
           o.setZero();
           packed_[static_cast<std::size_t>(k)].multiply_add(value(nd.args[0], c0, n), o);
         } else {
@@ -459,7 +362,7 @@ class LangCell final : public cells::Cell<S> {
   // The last element-wise term, the offset and act share one pass.
   void eval_sum(const ConstVectorRef<S>& theta, int k, MMap& o, Index c0, Index n, Op act) {
     const Node& nd = node(k);
-    const SumPlan& plan = plans_[static_cast<std::size_t>(k)];
+    const SumPlan& plan = np(k).sum;
     bool init = plan.seed >= 0;
     std::size_t e = 0;
     if (nd.dynamic && !init && !plan.gemm.empty()) {
@@ -503,7 +406,7 @@ class LangCell final : public cells::Cell<S> {
     const int a = nd.args[static_cast<std::size_t>(i)];
     const S c = static_cast<S>(nd.coef[static_cast<std::size_t>(i)]);
     const Node& t = node(a);
-    if (owner_[static_cast<std::size_t>(a)] >= 0 && t.op == Op::bias) {
+    if (np(a).owner >= 0 && t.op == Op::bias) {
       // Column by column: colwise() with c * b would evaluate c * b into a heap temporary
       // on every call (Eigen's Replicate of an expression), per step in a dynamic sum.
       const auto b = param(theta, t.param).col(0);
@@ -515,14 +418,14 @@ class LangCell final : public cells::Cell<S> {
       }
       return false;
     }
-    if (owner_[static_cast<std::size_t>(a)] >= 0) {  // diag
+    if (np(a).owner >= 0) {  // diag
       // Column by column: colwise() * p would be a Replicate with a run-time factor, which
       // Eigen evaluates coefficient by coefficient with a modulo.
       const auto p = param(theta, t.param).col(0).array();
       const auto v = value(t.args[0], c0, n);
       for (Index j = 0; j < n; ++j)
         store_term(o.col(j).array(), v.col(j).array() * p * c, add, act, offset);
-    } else if (inline_in_[static_cast<std::size_t>(a)] >= 0) {
+    } else if (np(a).inline_in >= 0) {
       store_term(o.array(), value(t.args[0], c0, n).array() * value(t.args[1], c0, n).array() * c,
                  add, act, offset);
     } else {
@@ -540,7 +443,7 @@ class LangCell final : public cells::Cell<S> {
     switch (nd.op) {
       case Op::weight:
         if (!needs(nd.args[0])) return;
-        if (per_step_[static_cast<std::size_t>(k)])
+        if (np(k).per_step)
           put_packed(nd.args[0], c0, n, packed_[static_cast<std::size_t>(k)], g);
         else
           put_product(nd.args[0], c0, n, param(theta, nd.param).transpose() * g);
@@ -580,26 +483,26 @@ class LangCell final : public cells::Cell<S> {
         break;
     }
     // The sum this activation computes is not in the node lists: its gradient is complete.
-    if (sum_of_[static_cast<std::size_t>(k)] == a) backprop(theta, a, c0, n);
+    if (np(k).sum_of == a) backprop(theta, a, c0, n);
   }
 
   void backprop_sum(const ConstVectorRef<S>& theta, int k, const CMap& g, Index c0, Index n) {
     const Node& nd = node(k);
-    const SumPlan& plan = plans_[static_cast<std::size_t>(k)];
+    const SumPlan& plan = np(k).sum;
     for (std::size_t i = 0; i < nd.args.size(); ++i) {
       if (static_cast<int>(i) == plan.seed) continue;  // its gradient is this sum's
       const int a = nd.args[i];
       const S c = static_cast<S>(nd.coef[i]);
       const Node& t = node(a);
-      if (owner_[static_cast<std::size_t>(a)] == k) {
+      if (np(a).owner == k) {
         if (t.op == Op::bias || !needs(t.args[0])) continue;
         if (t.op == Op::diag)
           put_diag(t.args[0], c0, n, g, param(theta, t.param), c);
-        else if (per_step_[static_cast<std::size_t>(a)])
+        else if (np(a).per_step)
           put_packed(t.args[0], c0, n, packed_[static_cast<std::size_t>(a)], g);
         else
           put_product(t.args[0], c0, n, (c * param(theta, t.param).transpose()) * g);
-      } else if (inline_in_[static_cast<std::size_t>(a)] == k) {
+      } else if (np(a).inline_in == k) {
         const int u = t.args[0], v = t.args[1];
         if (needs(u)) put_array(u, c0, n, g.array() * value(v, c0, n).array() * c);
         if (needs(v)) put_array(v, c0, n, g.array() * value(u, c0, n).array() * c);
@@ -614,41 +517,18 @@ class LangCell final : public cells::Cell<S> {
 
   std::shared_ptr<const Program> p_;
   std::vector<ParamTensor> tensors_;
-  std::vector<Index> rows_;
-  std::vector<int> uses_;
-  std::vector<int> owner_;  // weight/diag/bias fused into this sum, or -1
-  std::vector<double> owner_coef_;
-  std::vector<SumPlan> plans_;               // per sum node
-  std::vector<int> inline_in_;               // a * b evaluated inside this sum, or -1
-  std::vector<int> computed_by_;             // sum computed by this activation, or -1
-  std::vector<int> sum_of_;                  // activation: the sum it computes, or -1
-  std::vector<int> vroot_, groot_;           // the node whose value / gradient buffer k uses
-  std::vector<char> per_step_;               // weight evaluated in the step loop (packed)
+  FusionPlan plan_;
   std::vector<cells::PackedLhs<S>> packed_;  // per weight node: W forward, W^T backward
   Matrix<S> scaled_;                         // a weight times its coefficient, for packing
-  std::vector<char> needs_[2];
-  const std::vector<char>* need_ = nullptr;
-  std::vector<int> static_, dynamic_;
+  int with_dx_ = 0;              // backward: 1 when dx is wanted (which gradients are needed)
   std::vector<int> zero_;        // nodes whose gradient buffer backward() uses
   std::vector<char> written_;    // backward: node's block of this step written
   bool accumulate_all_ = false;  // backward: after the step loop every write adds
-  int input_node_ = -1;
   const S* x_ = nullptr;
   Matrix<S> x_copy_;  // x when it is not contiguous
   std::vector<Matrix<S>> val_, grad_;
   CellState<S> state_, carry_;
 };
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error("cannot read cell file '" + path + "'",
-                "file: paths are relative to the current directory, e.g. "
-                "file:experiments/cells/mut1.cell");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 }  // namespace
 
@@ -674,33 +554,6 @@ cells::CellEntry make_entry(const CellText& text, std::string name) {
   e.make_float = [program](Index i, Index h) { return make_cell<float>(program, i, h); };
   e.make_double = [program](Index i, Index h) { return make_cell<double>(program, i, h); };
   return e;
-}
-
-std::optional<std::string> builtin_cell_text(std::string_view name) {
-  for (const auto& [n, text] : builtin_cell_texts())
-    if (n == name) return text;
-  return std::nullopt;
-}
-
-CellText load_cell(std::string_view spec) {
-  if (spec.starts_with("file:")) {
-    const std::string path(spec.substr(5));
-    return parse_cell(read_file(path), path);
-  }
-  if (spec.starts_with("cell:")) return parse_cell(spec.substr(5), "<inline>");
-  const std::string_view name = spec.starts_with("lang:") ? spec.substr(5) : spec;
-  if (auto text = builtin_cell_text(name)) return parse_cell(*text, std::string(name) + ".cell");
-  std::string known;
-  for (const auto& [n, _] : builtin_cell_texts()) known += (known.empty() ? "" : ", ") + n;
-  throw Error("no cell-language text for '" + std::string(spec) + "'",
-              "give file:PATH, cell:TEXT (statements separated by ';'), or one of: " + known);
-}
-
-void install_language_cells(cells::CellRegistry& registry) {
-  for (const char* prefix : {"file:", "cell:", "lang:"})
-    registry.add_resolver(prefix, [](std::string_view name) {
-      return make_entry(load_cell(name), std::string(name));
-    });
 }
 
 }  // namespace cellzoo::lang

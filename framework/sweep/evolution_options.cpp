@@ -6,7 +6,7 @@
 #include <set>
 
 #include "datasets/task.hpp"
-#include "framework/lang/lang_cell.hpp"
+#include "framework/lang/cell_source.hpp"
 #include "framework/sweep/spec_text.hpp"
 #include "framework/util/error.hpp"
 
