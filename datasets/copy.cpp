@@ -36,8 +36,8 @@ void register_task_copy(TaskRegistry& registry) {
     const Index T = option_int(options, info.name, "delay", 1, 1'000'000);
     const Index K = option_int(options, info.name, "n_symbols", 1, 100'000);
     const bool all = option_choice(options, info.name, "score", {"recall", "all"}) == "all";
-    const double t = static_cast<double>(T), k = static_cast<double>(K);
-    info.baseline = all ? (t + k + k / 8) / (t + 2 * k) : 1.0 / 8;
+    const double delay = static_cast<double>(T), symbols = static_cast<double>(K);
+    info.baseline = all ? (delay + symbols + symbols / 8) / (delay + 2 * symbols) : 1.0 / 8;
     info.description = "copying memory, T = " + std::to_string(T) + ", K = " + std::to_string(K) +
                        (all ? ", every step scored" : ", recall steps scored");
     data.vocabulary = {"blank", "1", "2", "3", "4", "5", "6", "7", "8", "delimiter"};

@@ -25,7 +25,8 @@ void register_task_memorization(TaskRegistry& registry) {
     info.name = "memorization";
     const auto K = static_cast<std::size_t>(option_int(options, info.name, "n_symbols", 1, 10'000));
     const auto A = static_cast<int>(option_int(options, info.name, "alphabet", 2, 26));
-    const std::string letters = std::string("abcdefghijklmnopqrstuvwxyz").substr(0, A);
+    const std::string letters =
+        std::string("abcdefghijklmnopqrstuvwxyz").substr(0, static_cast<std::size_t>(A));
     const CharVocabulary vocab(letters + "=.");
     info.input_kind = InputKind::one_hot;
     info.input_size = vocab.size();

@@ -363,7 +363,7 @@ std::size_t holm_over_family(std::vector<Comparison*> comparisons) {
   std::size_t tests = 0;
   for (std::size_t i = 0; i < p.size(); ++i) {
     *slots[i] = adjusted[i];
-    tests += std::isnan(p[i]) ? 0 : 1;
+    tests += std::isnan(p[i]) ? 0u : 1u;
   }
   return tests;
 }

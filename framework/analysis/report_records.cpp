@@ -33,7 +33,8 @@ std::string json_num(double v) {
 
 std::string json_str(const std::string& s) {
   std::string out = "\"";
-  for (const unsigned char c : s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '"':
         out += "\\\"";

@@ -1,6 +1,5 @@
 #include "framework/cells/sequence_layout.hpp"
 
-#include <numeric>
 #include <string>
 
 #include "framework/util/error.hpp"
@@ -34,10 +33,6 @@ SequenceLayout SequenceLayout::from_lengths(const std::vector<Index>& lengths) {
   }
   seq.full_ = lengths.back() == lengths.front();
   return seq;
-}
-
-Index SequenceLayout::valid_positions() const {
-  return std::accumulate(lengths_.begin(), lengths_.end(), Index{0});
 }
 
 }  // namespace cellzoo::cells

@@ -28,8 +28,6 @@ class SequenceLayout {
   Index length(Index b) const { return lengths_[static_cast<std::size_t>(b)]; }
   const std::vector<Index>& lengths() const { return lengths_; }
   bool all_full() const { return full_; }
-  // Total number of valid (t, b) positions.
-  Index valid_positions() const;
 
  private:
   Index steps_ = 0;

@@ -13,11 +13,6 @@
 namespace cellzoo::lang {
 namespace {
 
-constexpr std::array<std::string_view, kMutationCount> kMutationNames = {
-    "replace-activation", "replace-operation",   "insert-activation",
-    "remove-node",        "replace-by-ancestor", "combine-ancestors"};
-static_assert(kMutationNames.size() == kMutationCount, "update the name table with Mutation");
-
 constexpr std::array<ExprKind, 4> kActivations = {ExprKind::sigmoid, ExprKind::tanh, ExprKind::relu,
                                                   ExprKind::identity};
 constexpr std::array<ExprKind, 3> kOps = {ExprKind::add, ExprKind::sub, ExprKind::mul};
@@ -189,10 +184,6 @@ bool apply(CellText& cell, Mutation m, Rng& rng) {
 }
 
 }  // namespace
-
-std::string_view mutation_name(Mutation m) {
-  return kMutationNames[static_cast<std::size_t>(m)];
-}
 
 CellText mutate_once(const CellText& cell, Rng& rng, Mutation* applied) {
   const auto parent = compile(cell);

@@ -19,7 +19,6 @@ enum class Mutation {
   combine_ancestors,    // e -> a op b, a an ancestor of e, b an ancestor of another node
 };
 inline constexpr int kMutationCount = 6;
-std::string_view mutation_name(Mutation m);
 
 // One random mutation that yields a valid cell different from `cell`. Draws operators
 // and sites until one works (throws cellzoo::Error if none does after many draws, which

@@ -197,15 +197,15 @@ MergeReport merge(const std::string& out_path, const std::vector<std::string>& i
           if (in_block(c.run_id)) curves[c.run_id].push_back(c);
         });
       }
-      std::vector<RunRow> block_runs;
+      std::vector<RunRow> block_rows;
       std::vector<CurveRow> block_curves;
-      block_runs.reserve(last - first);
+      block_rows.reserve(last - first);
       for (std::size_t k = first; k < last; ++k) {
         auto& c = curves[entries[k].run_id];
         block_curves.insert(block_curves.end(), c.begin(), c.end());
-        block_runs.push_back(std::move(rows.at(entries[k].run_id)));
+        block_rows.push_back(std::move(rows.at(entries[k].run_id)));
       }
-      writer.append_unrecorded(block_runs, block_curves);
+      writer.append_unrecorded(block_rows, block_curves);
       report.curve_rows += block_curves.size();
     }
     writer.add_sessions(origins);

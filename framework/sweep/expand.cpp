@@ -16,6 +16,9 @@
 namespace cellzoo::sweep {
 namespace {
 
+// A 128-bit integer (a GCC and Clang extension, so marked for -Wpedantic).
+__extension__ typedef __int128 Int128;
+
 // A sweep larger than this is almost surely a typo in a grid (and would not fit anyway).
 constexpr std::int64_t kMaxRuns = 100'000'000;
 
@@ -341,7 +344,7 @@ std::pair<std::int64_t, std::int64_t> shard_range(std::int64_t total, std::int64
   if (total < 0) throw Error("negative run count " + std::to_string(total));
   // 128-bit products: total * index cannot overflow.
   const auto bound = [&](std::int64_t k) {
-    return static_cast<std::int64_t>(static_cast<__int128>(total) * k / count);
+    return static_cast<std::int64_t>(static_cast<Int128>(total) * k / count);
   };
   return {bound(index), bound(index + 1)};
 }

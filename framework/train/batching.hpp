@@ -46,7 +46,6 @@ class StreamBatcher {
   StreamBatcher(const std::vector<int>& stream, Index streams, Index bptt);
   Index windows() const { return windows_; }
   Index streams() const { return streams_; }
-  Index steps_per_stream() const { return length_; }
   Batch window(Index k) const;
 
  private:

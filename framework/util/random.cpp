@@ -21,8 +21,8 @@ std::uint64_t rotl(std::uint64_t x, int k) {
 
 std::uint64_t hash64(std::string_view text, std::uint64_t seed) {
   std::uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-  for (unsigned char c : text) {
-    h ^= c;
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ULL;
   }
   return splitmix64(h);

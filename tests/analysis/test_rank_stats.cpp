@@ -112,7 +112,7 @@ TEST_CASE("Wilcoxon signed-rank matches scipy.stats.wilcoxon's defaults", "[anal
 
 TEST_CASE("Hodges-Lehmann median and P(improvement) equal brute force", "[analysis][rank]") {
   std::mt19937_64 rng(7);
-  for (const std::size_t size : {1, 2, 5, 40, 300})
+  for (const std::size_t size : {1u, 2u, 5u, 40u, 300u})
     for (int kind = 0; kind < 3; ++kind)
       for (int rep = 0; rep < 3; ++rep) {
         const auto x = random_sample(rng, size, kind);

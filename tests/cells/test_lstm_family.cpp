@@ -100,8 +100,9 @@ Reference reference_forward(const Variant& v, const ParamLayout& layout,
   ref.final = init;
   for (Index b = 0; b < B; ++b) {
     Vector<double> y = init[0].col(b), c = init[1].col(b), a(K * H);
-    for (Index k = 0; k < K && v.fgr; ++k) a.segment(k * H, H) = init[2 + k].col(b);
-    for (Index t = 0; t < lengths[b]; ++t) {
+    for (Index k = 0; k < K && v.fgr; ++k)
+      a.segment(k * H, H) = init[static_cast<std::size_t>(2 + k)].col(b);
+    for (Index t = 0; t < lengths[static_cast<std::size_t>(b)]; ++t) {
       const Index col = t * B + b;
       auto pre = [&](Index block, Index u) {
         const Index r = block * H + u;
@@ -131,7 +132,8 @@ Reference reference_forward(const Variant& v, const ParamLayout& layout,
     }
     ref.final[0].col(b) = y;
     ref.final[1].col(b) = c;
-    for (Index k = 0; k < K && v.fgr; ++k) ref.final[2 + k].col(b) = a.segment(k * H, H);
+    for (Index k = 0; k < K && v.fgr; ++k)
+      ref.final[static_cast<std::size_t>(2 + k)].col(b) = a.segment(k * H, H);
   }
   return ref;
 }

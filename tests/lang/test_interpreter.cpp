@@ -48,7 +48,9 @@ std::vector<Slice> lstm_map(const std::vector<std::string>& gates,
   if (fgr) {
     const std::vector<std::string> g = {"i", "f", "o"};
     for (int r = 0; r < 3; ++r)
-      for (int s = 0; s < 3; ++s) m.push_back({"W." + g[r] + "." + g[s], "R_gates", r, s});
+      for (int s = 0; s < 3; ++s)
+        m.push_back({"W." + g[static_cast<std::size_t>(r)] + "." + g[static_cast<std::size_t>(s)],
+                     "R_gates", r, s});
   }
   return m;
 }

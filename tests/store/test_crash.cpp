@@ -62,7 +62,8 @@ TEST_CASE("a writer killed with SIGKILL mid-append leaves every appended run rea
       REQUIRE(std::int64_t(runs.size()) >= last + 1);
       // At most the run acknowledged too late and the one being appended can be extra.
       REQUIRE(std::int64_t(runs.size()) <= last + 3);
-      for (std::size_t i = 0; i < runs.size(); ++i) REQUIRE(same_run(runs[i], sample_run(i)));
+      for (std::size_t i = 0; i < runs.size(); ++i)
+        REQUIRE(same_run(runs[i], sample_run(static_cast<std::int64_t>(i))));
       const auto curves = reader.curves();
       REQUIRE(curves.size() >= 20 * runs.size());
       for (std::size_t i = 0; i < 20 * runs.size(); ++i)

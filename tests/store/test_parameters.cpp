@@ -53,8 +53,8 @@ std::vector<S> random_values(std::size_t n, std::uint64_t seed) {
 TEST_CASE("parameters round-trip by name, in float64 and float32", "[store]") {
   const fs::path dir = fresh_dir("parameters");
   const auto cell = cell_layout(3, 5), readout = readout_layout(3, 5);
-  const auto cell_values = random_values<double>(cell.size(), 1);
-  const auto readout_values = random_values<double>(readout.size(), 2);
+  const auto cell_values = random_values<double>(static_cast<std::size_t>(cell.size()), 1);
+  const auto readout_values = random_values<double>(static_cast<std::size_t>(readout.size()), 2);
   ParameterInfo info{"lstm", 3, 5, {{"run_key", hex32(5, 6)}, {"task", "adding"}}};
   save_parameters<double>(
       (dir / "p64.h5").string(), info,
@@ -74,7 +74,8 @@ TEST_CASE("parameters round-trip by name, in float64 and float32", "[store]") {
   CHECK(file.groups[0].tensors[1].cols == 5);
   CHECK(file.groups[0].tensors[1].kind == "recurrent_weight");
 
-  std::vector<double> cell_back(cell.size(), 0), readout_back(readout.size(), 0);
+  std::vector<double> cell_back(static_cast<std::size_t>(cell.size()), 0),
+      readout_back(static_cast<std::size_t>(readout.size()), 0);
   const auto loaded = load_parameters<double>(
       (dir / "p64.h5").string(),
       {{"cell", cell.tensors(), cell_back}, {"readout", readout.tensors(), readout_back}});
@@ -85,10 +86,10 @@ TEST_CASE("parameters round-trip by name, in float64 and float32", "[store]") {
   // float32 on disk, loaded as float and as double.
   std::vector<float> cell_f(cell_values.begin(), cell_values.end());
   save_parameters<float>((dir / "p32.h5").string(), info, {{"cell", cell.tensors(), cell_f}});
-  std::vector<float> back_f(cell.size(), 0);
+  std::vector<float> back_f(static_cast<std::size_t>(cell.size()), 0);
   load_parameters<float>((dir / "p32.h5").string(), {{"cell", cell.tensors(), back_f}});
   CHECK(back_f == cell_f);
-  std::vector<double> back_d(cell.size(), 0);
+  std::vector<double> back_d(static_cast<std::size_t>(cell.size()), 0);
   load_parameters<double>((dir / "p32.h5").string(), {{"cell", cell.tensors(), back_d}});
   for (std::size_t i = 0; i < back_d.size(); ++i) CHECK(back_d[i] == double(cell_f[i]));
 }
@@ -126,11 +127,11 @@ TEST_CASE("loading parameters checks groups, names and shapes", "[store]") {
   const fs::path dir = fresh_dir("parameters-errors");
   const auto path = (dir / "p.h5").string();
   const auto cell = cell_layout(3, 5);
-  const auto values = random_values<double>(cell.size(), 3);
+  const auto values = random_values<double>(static_cast<std::size_t>(cell.size()), 3);
   save_parameters<double>(path, {"lstm", 3, 5, {}}, {{"cell", cell.tensors(), values}});
 
   const auto bigger = cell_layout(3, 6);
-  std::vector<double> target(bigger.size());
+  std::vector<double> target(static_cast<std::size_t>(bigger.size()));
   CHECK_THAT(error_of([&] {
                load_parameters<double>(path, {{"cell", bigger.tensors(), target}});
              }),
@@ -145,7 +146,7 @@ TEST_CASE("loading parameters checks groups, names and shapes", "[store]") {
              Catch::Contains("has tensor cell/b, which the model lacks"));
   ParamLayout renamed = cell_layout(3, 5);
   renamed.add("p", 5, 1, ParamKind::peephole);
-  std::vector<double> room(renamed.size());
+  std::vector<double> room(static_cast<std::size_t>(renamed.size()));
   CHECK_THAT(error_of([&] {
                load_parameters<double>(path, {{"cell", renamed.tensors(), room}});
              }),

@@ -286,7 +286,8 @@ TEST_CASE("resume continues the same spec's file and refuses anything else untou
   const auto reader = ResultsReader::open(path.string());
   const auto runs = reader.runs();
   REQUIRE(runs.size() == 4);
-  for (std::int64_t i = 0; i < 4; ++i) CHECK(same_run(runs[i], sample_run(i)));
+  for (std::int64_t i = 0; i < 4; ++i)
+    CHECK(same_run(runs[static_cast<std::size_t>(i)], sample_run(i)));
   CHECK(reader.curves().size() == 12);
 }
 

@@ -29,8 +29,8 @@ TEST_CASE("store benchmark: 10,000 runs x 50 curve rows, merge of 100 x 100", "[
     writer.close();
     const double s = seconds_since(start);
     std::cout << "append 10000 runs x 50 curve rows (flush per run): " << s << " s ("
-              << 1e6 * s / 10000 << " us/run), file " << fs::file_size(dir / "big.h5") / 1e6
-              << " MB\n";
+              << 1e6 * s / 10000 << " us/run), file "
+              << static_cast<double>(fs::file_size(dir / "big.h5")) / 1e6 << " MB\n";
     const auto read_start = std::chrono::steady_clock::now();
     const auto reader = ResultsReader::open((dir / "big.h5").string());
     const auto n = reader.runs().size() + reader.curves().size();

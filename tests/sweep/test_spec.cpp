@@ -114,8 +114,8 @@ TEST_CASE("random search expands cell-major with paired trials", "[spec][expand]
     CHECK(runs[i].settings.at("max_epochs") == "8");
   }
   // Paired: trial t has the same hyperparameters for every cell, but its own seed.
-  for (int t = 0; t < 6; ++t) {
-    for (int c = 1; c < 3; ++c) {
+  for (std::size_t t = 0; t < 6; ++t) {
+    for (std::size_t c = 1; c < 3; ++c) {
       const auto& a = runs[t];
       const auto& b = runs[c * 6 + t];
       CHECK(a.hyper == b.hyper);
@@ -127,7 +127,7 @@ TEST_CASE("random search expands cell-major with paired trials", "[spec][expand]
   }
   // Different trials differ (real-valued draws essentially never collide).
   std::set<double> lrs;
-  for (int t = 0; t < 6; ++t) lrs.insert(number(runs[t], "lr"));
+  for (std::size_t t = 0; t < 6; ++t) lrs.insert(number(runs[t], "lr"));
   CHECK(lrs.size() == 6);
   std::set<std::string> keys;
   for (const auto& r : runs) keys.insert(r.run_key);
@@ -203,9 +203,9 @@ TEST_CASE("grid search takes the product, repeated trials times", "[spec][expand
   REQUIRE(runs.size() == 2 * 24);
   // The first 12 trials of a cell are one full pass over the grid, the next 12 repeat it.
   std::set<std::map<std::string, std::string>> points;
-  for (int t = 0; t < 12; ++t) points.insert(runs[t].settings);
+  for (std::size_t t = 0; t < 12; ++t) points.insert(runs[t].settings);
   CHECK(points.size() == 12);
-  for (int t = 0; t < 12; ++t) {
+  for (std::size_t t = 0; t < 12; ++t) {
     CHECK(runs[t + 12].settings == runs[t].settings);
     CHECK(runs[t + 12].seed != runs[t].seed);
   }
@@ -224,7 +224,7 @@ TEST_CASE("grid search draws distributions per run, paired across cells", "[spec
   const auto runs = expand(spec);
   REQUIRE(runs.size() == 12);
   std::set<std::string> rates;
-  for (int t = 0; t < 6; ++t) {
+  for (std::size_t t = 0; t < 6; ++t) {
     CHECK(runs[t].settings.at("hidden") == (t % 2 == 0 ? "8" : "16"));
     const double lr = std::stod(runs[t].settings.at("lr"));
     CHECK(lr >= 0.001);
@@ -239,7 +239,8 @@ TEST_CASE("grid search draws distributions per run, paired across cells", "[spec
       "[space]\nlr = loguniform(0.001, 0.1)\n",
       "r.ini");
   const auto random_runs = expand(random);
-  for (int t = 0; t < 6; ++t) CHECK(random_runs[t].settings.at("lr") == runs[t].settings.at("lr"));
+  for (std::size_t t = 0; t < 6; ++t)
+    CHECK(random_runs[t].settings.at("lr") == runs[t].settings.at("lr"));
 }
 
 TEST_CASE("task options can be searched in [space]", "[spec][expand]") {
@@ -572,7 +573,7 @@ TEST_CASE("slurm: one shard per array task below MaxArraySize", "[slurm]") {
     const auto calls = run_script(dir.path, plan.array_path, k);
     REQUIRE(calls.size() == 1);
     CHECK(calls[0] == "sweep /abs/experiments/demo.ini --shard " + std::to_string(k) + "/3 --out " +
-                          plan.shard_files[k] +
+                          plan.shard_files[static_cast<std::size_t>(k)] +
                           " --jobs 2 --set trials=6 --set space.lr=loguniform(1e-3, 1e-1)"
                           " --reuse /abs/results/old run.h5");
   }
