@@ -127,8 +127,8 @@ void bench_epochs(const std::vector<cells::CellEntry>& entries, const std::strin
       eval_s.push_back(cpu_seconds() - start);
       start = cpu_seconds();
       for (const auto& b : batches)
-        model.forward(r.parameters, b, nullptr, nullptr, nullptr, nullptr, 0,
-                      config.hyper.reduction);
+        model.forward(r.parameters, b, nullptr, nullptr, nullptr,
+                      {.reduction = config.hyper.reduction});
       train_fwd_s.push_back(cpu_seconds() - start);
       start = cpu_seconds();
       for (const auto& b : batches) model.evaluate(r.parameters, b, nullptr, nullptr, nullptr);

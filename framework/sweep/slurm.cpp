@@ -125,8 +125,11 @@ std::string shard_file_name(const std::string& name, std::int64_t index, std::in
   return name + ".shard-" + std::to_string(index) + "-of-" + std::to_string(count) + ".h5";
 }
 
-SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
-  const auto total = run_count(spec);
+namespace {
+
+// The options plan_slurm needs beyond check_options: a shard count the spec can fill, and
+// absolute paths (cmd_slurm makes them so) that SLURM can take.
+void check_plan_options(const SlurmOptions& o, std::int64_t total) {
   if (o.shards < 1)
     throw Error("--shards " + std::to_string(o.shards) + " must be at least 1",
                 "e.g. --shards 100: one array task per shard");
@@ -145,27 +148,23 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
   if (o.out_dir.find_first_of(" \t\n") != std::string::npos)
     throw Error("--out-dir '" + o.out_dir + "' contains white space",
                 "SLURM cannot take such a log path in #SBATCH --output; choose another directory");
+}
 
-  SlurmPlan plan;
-  const auto n = o.shards;
-  // Array indices must stay below MaxArraySize: above it, each task takes a block of shards.
-  plan.shards_per_task = (n + o.max_array_size - 1) / o.max_array_size;
-  plan.array_tasks = (n + plan.shards_per_task - 1) / plan.shards_per_task;
-  plan.array_path = o.out_dir + "/" + spec.name + ".array.sbatch";
-  plan.merge_path = o.out_dir + "/" + spec.name + ".merge.sbatch";
-  plan.dependency = o.merge_anyway ? "afterany" : "afterok";
-  for (std::int64_t k = 0; k < n; ++k)
-    plan.shard_files.push_back(o.out_dir + "/" + shard_file_name(spec.name, k, n));
-
+// The array task's command for shard $K of n (K is set by the script).
+std::string shard_command(const Spec& spec, const SlurmOptions& o, std::int64_t n) {
   std::string sets;
   for (const auto& s : o.sets) sets += " --set " + shell_quote(s);
   for (const auto& r : o.reuse) sets += " --reuse " + shell_quote(r);
   for (const auto& p : o.plugins) sets += " --plugin " + shell_quote(p);
-  const std::string sweep = shell_quote(o.cellzoo_exe) + " sweep " + shell_quote(o.spec_path) +
-                            " --shard \"$K/" + std::to_string(n) + "\" --out " +
-                            shard_word(spec, o) + " --jobs \"${SLURM_CPUS_PER_TASK:-" +
-                            std::to_string(o.cpus_per_task) + "}\"" + sets;
+  return shell_quote(o.cellzoo_exe) + " sweep " + shell_quote(o.spec_path) + " --shard \"$K/" +
+         std::to_string(n) + "\" --out " + shard_word(spec, o) +
+         " --jobs \"${SLURM_CPUS_PER_TASK:-" + std::to_string(o.cpus_per_task) + "}\"" + sets;
+}
 
+// The job array script: one shard per task, or a block of shards above MaxArraySize.
+std::string array_script(const Spec& spec, const SlurmOptions& o, const SlurmPlan& plan,
+                         std::int64_t total, const std::string& sweep) {
+  const auto n = o.shards;
   std::ostringstream a;
   a << "#!/bin/bash\n";
   a << "# cellzoo sweep '" << spec.name << "' (spec hash " << spec_hash(spec) << ") as a SLURM "
@@ -199,8 +198,13 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
     a << "done\n";
     a << "exit $status\n";
   }
-  plan.array_script = a.str();
+  return a.str();
+}
 
+// The merge job: merges the shard files (all of them, or those that exist with
+// --merge-anyway), and on any failure names the shard files and the by-hand command.
+std::string merge_script(const Spec& spec, const SlurmOptions& o) {
+  const auto n = o.shards;
   std::ostringstream m;
   m << "#!/bin/bash\n";
   m << "# Merges the " << n << " shard files of cellzoo sweep '" << spec.name << "' into "
@@ -250,7 +254,26 @@ SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
     << " >&2\n";
   m << "fi\n";
   m << "exit $status\n";
-  plan.merge_script = m.str();
+  return m.str();
+}
+
+}  // namespace
+
+SlurmPlan plan_slurm(const Spec& spec, const SlurmOptions& o) {
+  const auto total = run_count(spec);
+  check_plan_options(o, total);
+  SlurmPlan plan;
+  const auto n = o.shards;
+  // Array indices must stay below MaxArraySize: above it, each task takes a block of shards.
+  plan.shards_per_task = (n + o.max_array_size - 1) / o.max_array_size;
+  plan.array_tasks = (n + plan.shards_per_task - 1) / plan.shards_per_task;
+  plan.array_path = o.out_dir + "/" + spec.name + ".array.sbatch";
+  plan.merge_path = o.out_dir + "/" + spec.name + ".merge.sbatch";
+  plan.dependency = o.merge_anyway ? "afterany" : "afterok";
+  for (std::int64_t k = 0; k < n; ++k)
+    plan.shard_files.push_back(o.out_dir + "/" + shard_file_name(spec.name, k, n));
+  plan.array_script = array_script(spec, o, plan, total, shard_command(spec, o, n));
+  plan.merge_script = merge_script(spec, o);
   return plan;
 }
 

@@ -149,17 +149,16 @@ void zero_padding(M& m, const cells::SequenceLayout& seq) {
 
 template <typename S>
 S Model<S>::forward(ConstVectorRef<S> theta, const Batch& batch, const cells::CellState<S>* initial,
-                    cells::CellState<S>* final, BatchStats* stats, Rng* noise_rng, double noise_std,
-                    Reduction reduction, Rng* dropout_rng) {
+                    cells::CellState<S>* final, BatchStats* stats, const ForwardOptions& options) {
   if (theta.size() != size_) throw Error("model forward: wrong parameter vector size");
   have_gradient_ = false;
-  input_layer(theta, batch, noise_rng, noise_std);
+  input_layer(theta, batch, options.noise_rng, options.noise_std);
   h_.resize(hidden_, batch.layout.columns());
-  cell_->set_dropout(dropout_rng ? cells::DropoutMode::random : cells::DropoutMode::off,
-                     dropout_rng);
+  cell_->set_dropout(options.dropout_rng ? cells::DropoutMode::random : cells::DropoutMode::off,
+                     options.dropout_rng);
   cell_->forward(theta.segment(0, cell_size_), x_, batch.layout, initial, h_, final);
   readout(theta, batch.layout.columns());
-  const S objective = losses(batch, stats, reduction, true);
+  const S objective = losses(batch, stats, options.reduction, true);
   have_gradient_ = true;
   return objective;
 }

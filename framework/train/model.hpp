@@ -51,6 +51,15 @@ struct BatchStats {
   void add(const BatchStats& o);
 };
 
+// The choices of a training forward pass; the defaults are evaluation's (no noise, no
+// dropout, the mean reduction).
+struct ForwardOptions {
+  Reduction reduction = Reduction::mean;
+  Rng* noise_rng = nullptr;  // with it, Gaussian noise of std noise_std on the cell input
+  double noise_std = 0;
+  Rng* dropout_rng = nullptr;  // with it, the stack draws fresh dropout masks from it
+};
+
 // Decides the input layer from the task, the cell and `embed` (throws cellzoo::Error on
 // an impossible combination, e.g. embed=0 with a square-input cell of another size).
 InputMode choose_input_mode(const datasets::TaskInfo& task, const cells::CellInfo& cell, int embed,
@@ -75,13 +84,9 @@ class Model {
 
   // Runs the batch and returns the objective (see the file comment); adds the batch's
   // sums to `stats` if given. `initial`/`final` carry the cell state (truncated BPTT).
-  // With `noise_rng`, Gaussian noise of std `noise_std` is added to the cell input. With
-  // `dropout_rng` (training) the stack draws fresh dropout masks from it; without it
-  // (evaluation) there is no dropout.
+  // `options`: the reduction, input noise and dropout (ForwardOptions).
   S forward(ConstVectorRef<S> theta, const Batch& batch, const cells::CellState<S>* initial,
-            cells::CellState<S>* final, BatchStats* stats, Rng* noise_rng = nullptr,
-            double noise_std = 0, Reduction reduction = Reduction::mean,
-            Rng* dropout_rng = nullptr);
+            cells::CellState<S>* final, BatchStats* stats, const ForwardOptions& options = {});
   // The same objective and stats as forward() without noise or dropout, bit for bit, by
   // the cell's forward-only pass (Cell::infer) and without the loss gradients: for
   // evaluation. backward() is refused after it.

@@ -198,8 +198,11 @@ class Trainer {
   // One update; returns nothing, adds to stats.
   void update(const Batch& b, int epoch, long index, const cells::CellState<float>* initial,
               cells::CellState<float>* final, BatchStats& stats, double lr) {
-    const float loss = model_.forward(theta_, b, initial, final, &stats, &noise_rng_,
-                                      hyper_.input_noise, hyper_.reduction, &dropout_rng_);
+    const float loss = model_.forward(theta_, b, initial, final, &stats,
+                                      {.reduction = hyper_.reduction,
+                                       .noise_rng = &noise_rng_,
+                                       .noise_std = hyper_.input_noise,
+                                       .dropout_rng = &dropout_rng_});
     if (!std::isfinite(loss))
       throw Stop{"diverged", "non-finite training loss in epoch " + std::to_string(epoch) +
                                  " (batch " + std::to_string(index + 1) + ")"};

@@ -36,8 +36,8 @@ double model_gradient_error(const std::string& cell, const datasets::TaskData& d
   auto forward = [&](const Vector<double>& th) {
     std::optional<Rng> masks;
     if (dropout_seed) masks.emplace(*dropout_seed);
-    return model.forward(th, batch, nullptr, nullptr, nullptr, nullptr, 0, hyper.reduction,
-                         masks ? &*masks : nullptr);
+    return model.forward(th, batch, nullptr, nullptr, nullptr,
+                         {.reduction = hyper.reduction, .dropout_rng = masks ? &*masks : nullptr});
   };
   Vector<double> grad(theta.size());
   forward(theta);
@@ -145,12 +145,10 @@ TEST_CASE("model: layers name the parameter groups, dropout only with a mask str
   const double eval = m3.forward(theta, batch, nullptr, nullptr, nullptr);
   CHECK(eval == m3_plain.forward(theta, batch, nullptr, nullptr, nullptr));
   Rng masks(9);
-  const double train =
-      m3.forward(theta, batch, nullptr, nullptr, nullptr, nullptr, 0, Reduction::mean, &masks);
+  const double train = m3.forward(theta, batch, nullptr, nullptr, nullptr, {.dropout_rng = &masks});
   CHECK(train != eval);
   Rng same(9);
-  CHECK(train ==
-        m3.forward(theta, batch, nullptr, nullptr, nullptr, nullptr, 0, Reduction::mean, &same));
+  CHECK(train == m3.forward(theta, batch, nullptr, nullptr, nullptr, {.dropout_rng = &same}));
 }
 
 TEST_CASE("embed=auto picks the input layer by the documented rule", "[train][model]") {
