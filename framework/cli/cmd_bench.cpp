@@ -73,10 +73,8 @@ train::RunConfig greff_config(const std::string& cell, const std::string& data, 
                                                  {"max_epochs", std::to_string(epochs)},
                                                  {"patience", std::to_string(epochs + 1)}};
   for (const auto& s : sets) {
-    const auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw Error("--set '" + s + "' is not key=value", "e.g. --set hidden=200");
-    settings[s.substr(0, eq)] = s.substr(eq + 1);
+    auto [key, value] = split_setting(s, "hidden=200");
+    settings[key] = std::move(value);
   }
   return {cell, "music", train::resolve(settings), 1};
 }

@@ -44,10 +44,8 @@ int cmd_eval(const std::vector<std::string>& args) {
 
   std::map<std::string, std::string> overrides;
   for (const auto& s : sets) {
-    const auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw Error("--set '" + s + "' is not key=value", "e.g. --set task.length=100");
-    overrides[s.substr(0, eq)] = s.substr(eq + 1);
+    auto [key, value] = split_setting(s, "task.length=100");
+    overrides[key] = std::move(value);
   }
   if (!data_path.empty()) overrides["task.data"] = data_path;
   // The task as the run saw it (its recorded options), with the overrides.

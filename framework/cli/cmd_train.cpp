@@ -164,11 +164,9 @@ int cmd_train(const std::vector<std::string>& args) {
 
   std::map<std::string, std::string> settings;
   for (const auto& s : sets) {
-    const auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw Error("--set '" + s + "' is not key=value", "e.g. --set lr=0.01");
-    if (settings.count(s.substr(0, eq))) throw Error("--set " + s.substr(0, eq) + " given twice");
-    settings[s.substr(0, eq)] = s.substr(eq + 1);
+    auto [key, value] = split_setting(s, "lr=0.01");
+    if (settings.count(key)) throw Error("--set " + key + " given twice");
+    settings[key] = std::move(value);
   }
   if (!data_path.empty()) {
     if (settings.count("task.data")) throw Error("give either --data or --set task.data, not both");

@@ -40,6 +40,14 @@ bool parse_args(const std::string& command, const std::string& usage,
   return true;
 }
 
+std::pair<std::string, std::string> split_setting(const std::string& text,
+                                                  const std::string& example) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error("--set '" + text + "' is not key=value", "e.g. --set " + example);
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
 void add_plugin_option(po::options_description& options, std::vector<std::string>& paths) {
   options.add_options()("plugin", po::value(&paths)->composing(),
                         "load the cells of this plugin (a .so built against the cellzoo SDK; "

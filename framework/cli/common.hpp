@@ -3,6 +3,7 @@
 
 #include <boost/program_options.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "framework/sweep/spec.hpp"
@@ -18,6 +19,11 @@ bool parse_args(const std::string& command, const std::string& usage,
                 po::options_description& options, const std::vector<std::string>& args,
                 po::variables_map& vm,
                 const po::positional_options_description* positional = nullptr);
+
+// A `--set key=value` argument as (key, value); throws cellzoo::Error("--set 'TEXT' is not
+// key=value", "e.g. --set EXAMPLE") when there is no '=' or no key.
+std::pair<std::string, std::string> split_setting(const std::string& text,
+                                                  const std::string& example);
 
 // Adds `--plugin PATH.so` (repeatable) to the options of a command that takes cells.
 void add_plugin_option(po::options_description& options, std::vector<std::string>& paths);

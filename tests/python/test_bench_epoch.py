@@ -7,21 +7,12 @@ Exit codes: 0 pass, 1 failure, 77 skipped (no cellzoo executable).
 import json
 import os
 import subprocess
-import sys
 import tempfile
 
-exe = os.environ.get("CELLZOO_EXE", "")
-if not os.access(exe, os.X_OK):
-    print(f"skipped: CELLZOO_EXE ({exe!r}) is not an executable; run through ctest")
-    sys.exit(77)
+from bench_support import Checks, cellzoo_exe, write_rolls
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL", what)
+exe = cellzoo_exe()
+check = Checks()
 
 
 def bench(*args):
@@ -29,11 +20,8 @@ def bench(*args):
 
 
 with tempfile.TemporaryDirectory() as tmp:
-    rolls = os.path.join(tmp, "rolls.json")
-    piece = [[60, 64, 67], [62, 65], [], [64, 67, 72], [60], [59, 62, 67], [60, 72]]
-    with open(rolls, "w") as f:
-        json.dump({"train": [piece, piece[:4], piece[1:]], "valid": [piece[:3], piece],
-                   "test": [piece[2:]]}, f)
+    rolls = write_rolls(tmp, [[60, 64, 67], [62, 65], [], [64, 67, 72], [60], [59, 62, 67],
+                              [60, 72]])
 
     ok = bench("--epoch", rolls, "--cell", "lstm", "--cell", "gru-ra", "--epochs", "3",
                "--repeat", "2", "--set", "hidden=6", "--json")
@@ -65,7 +53,4 @@ with tempfile.TemporaryDirectory() as tmp:
         check(bad.returncode == 2 and words in bad.stderr and not bad.stdout.strip().count("{"),
               f"{args}: exit {bad.returncode}, stderr {bad.stderr!r}")
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+check.finish()

@@ -18,19 +18,10 @@ except ImportError:
 
 src = os.environ.get("CELLZOO_SOURCE_DIR", os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
-exe = os.environ.get("CELLZOO_EXE", "")
-if not os.access(exe, os.X_OK):
-    print(f"skipped: CELLZOO_EXE ({exe!r}) is not an executable; run through ctest")
-    sys.exit(77)
+from bench_support import Checks, cellzoo_exe, write_rolls  # noqa: E402
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL", what)
-
+exe = cellzoo_exe()
+check = Checks()
 
 sys.path.insert(0, os.path.join(src, "scripts", "bench"))
 import compare_torch  # noqa: E402
@@ -44,11 +35,7 @@ check(compare_torch.optimised_blas(
 with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "r.json")
     # A tiny piano-roll file for the Greff epoch phase (cellzoo bench --epoch and torch).
-    rolls = os.path.join(tmp, "rolls.json")
-    piece = [[60, 64, 67], [62, 65], [], [64, 67, 72], [60], [59, 62, 67]]
-    with open(rolls, "w") as f:
-        json.dump({"train": [piece, piece[:4], piece[1:]], "valid": [piece[:3], piece],
-                   "test": [piece[2:]]}, f)
+    rolls = write_rolls(tmp, [[60, 64, 67], [62, 65], [], [64, 67, 72], [60], [59, 62, 67]])
     proc = subprocess.run(
         [sys.executable, os.path.join(src, "scripts", "bench", "compare_torch.py"), "--cellzoo",
          exe, "--quick", "--sizes", "T,G", "--pairs", "rnn", "--extras", "lstm", "--json", out,
@@ -97,7 +84,4 @@ with tempfile.TemporaryDirectory() as tmp:
          os.path.join(tmp, "missing")], capture_output=True, text=True, timeout=600)
     check(bad.returncode == 1 and "no cellzoo executable" in bad.stderr, f"missing exe: {bad}")
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+check.finish()
