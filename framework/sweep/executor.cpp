@@ -395,6 +395,174 @@ void check_plugin_builds(const std::string& path, const std::vector<store::CellT
   }
 }
 
+// The steps of run_sweep, in the order it takes them.
+
+// Runs [begin, end) of the spec that this process runs (all of them, or one --shard).
+struct Share {
+  std::int64_t begin = 0, end = 0;
+  std::string shard_text;  // "i/n", or empty for the whole sweep
+};
+
+Share share_of(const RunEnumerator& runs, const SweepOptions& options) {
+  Share share{0, runs.size(), ""};
+  if (options.shard) {
+    std::tie(share.begin, share.end) =
+        shard_range(share.end, options.shard->index, options.shard->count);
+    share.shard_text =
+        std::to_string(options.shard->index) + "/" + std::to_string(options.shard->count);
+  }
+  return share;
+}
+
+// Every --reuse file exists, is not the output, and opens as a results file.
+void check_reuse_files(const std::vector<std::string>& reuse, const std::string& out) {
+  for (const auto& source : reuse) {
+    std::error_code ec;
+    if (!std::filesystem::exists(source))
+      throw Error("--reuse file '" + source + "' does not exist",
+                  "pass an earlier results file (.h5) of a sweep");
+    if (std::filesystem::equivalent(source, out, ec))
+      throw Error("--reuse file '" + source + "' is the output file",
+                  "its runs are resumed anyway; pass earlier files to --reuse");
+    (void)store::ResultsReader::open(source);  // a corrupt or foreign file fails here
+  }
+}
+
+// The share's run keys in run order (32 bytes a run), computed on the sweep's workers (a
+// million keys take about a second on one core).
+std::vector<store::RunKey> share_run_keys(const RunEnumerator& runs, const Share& share, int jobs) {
+  std::vector<store::RunKey> keys(static_cast<std::size_t>(share.end - share.begin));
+  // (At most the cores: a larger arena alone makes TBB print a warning.)
+  tbb::task_arena(std::min(jobs, tbb::info::default_concurrency())).execute([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<std::int64_t>(share.begin, share.end, 4096), [&](const auto& range) {
+          for (std::int64_t i = range.begin(); i < range.end(); ++i)
+            keys[static_cast<std::size_t>(i - share.begin)] = store::make_run_key(runs.run_key(i));
+        });
+  });
+  return keys;
+}
+
+// What an existing output file holds, as far as the resume needs it.
+struct ExistingFile {
+  bool present = false;
+  std::optional<store::FileMeta> meta;
+  std::vector<store::CellText> cells;
+  std::vector<store::HyperColumn> columns;
+  BestRun best;  // the best of the share's runs already there ("best valid" on the bar)
+};
+
+// A resume reads the file's run keys, statuses and metrics in one pass, in blocks, not its
+// rows: a key of the share there marks its run done. Returns the share's runs not in the
+// file yet (all of them without a file) and counts the others in summary.already_done.
+std::vector<std::int64_t> scan_existing(const Spec& spec, const std::string& hash,
+                                        const Share& share, const RunEnumerator& runs, int jobs,
+                                        bool strict, const std::vector<std::string>& reuse,
+                                        SweepSummary& summary, ExistingFile& existing,
+                                        std::ostream& log) {
+  std::vector<store::RunKey> share_order = share_run_keys(runs, share, jobs);
+  const store::RunKeySet share_keys(share_order);
+  std::vector<bool> in_file(share_keys.size());  // per key of share_keys
+  existing.present = store::results_file_present(summary.out);
+  if (existing.present) {
+    check_same_spec(summary.out, spec, hash);
+    const auto reader = store::ResultsReader::open(summary.out);
+    const bool higher = reader.meta().metric_higher_is_better;
+    std::vector<std::int64_t> ids;
+    reader.for_each_outcome([&](const store::RunOutcome& o) {
+      ids.push_back(o.run_id);
+      const std::size_t k = share_keys.index(o.key);
+      if (k == store::RunKeySet::npos) return;
+      in_file[k] = true;
+      existing.best.consider(higher, o.status, o.valid_metric, o.test_metric);
+    });
+    // Runs of another numerical path in the file (resume) or in what --reuse may copy: a
+    // warning, or under strict_build an error before the file is touched.
+    check_numerical_paths(summary.out, reader.sessions(ids), strict, log);
+    existing.meta = reader.meta();
+    existing.cells = reader.cells();
+    existing.columns = reader.hyper_columns();
+  }
+  std::vector<std::int64_t> pending;
+  for (std::int64_t i = share.begin; i < share.end; ++i) {
+    if (in_file[share_keys.index(share_order[static_cast<std::size_t>(i - share.begin)])])
+      ++summary.already_done;
+    else
+      pending.push_back(i);
+  }
+  for (const auto& source : reuse)
+    check_numerical_paths("--reuse file " + source, reusable_sessions(source, share_keys), strict,
+                          log);
+  return pending;
+}
+
+// The output file opened for writing (created, or opened for the resume), every row to
+// come checked against its columns first; none when a finished file of this very share
+// already holds every run and cell text (a resume with nothing to do only reads the file:
+// opening it for writing would change its modification time, and closing it its bytes).
+std::optional<store::ResultsWriter> open_output(
+    const Spec& spec, const SweepOptions& options, const std::string& hash, const Share& share,
+    const RunEnumerator& runs, const ExistingFile& existing,
+    const std::vector<std::int64_t>& pending, const std::vector<store::CellText>& cell_rows,
+    const TaskDataPtr& first_data, const std::string& out) {
+  const auto& columns = runs.columns();
+  const std::vector<store::HyperColumn> file_columns = store_columns(columns);
+  // Each run's row is checked against the file's columns (a value wider than its column)
+  // now, not after the first run has trained.
+  train::TrainResult probe;
+  probe.status = "ok";
+  const auto probe_row = [&](std::int64_t i) { return make_row(runs.describe(i), columns, probe); };
+  const bool finished =
+      existing.present && existing.meta->spec_hash == hash &&
+      existing.meta->shard == share.shard_text && !existing.meta->finished_utc.empty() &&
+      existing.columns == file_columns && pending.empty() &&
+      std::all_of(cell_rows.begin(), cell_rows.end(), [&](const store::CellText& row) {
+        return std::find(existing.cells.begin(), existing.cells.end(), row) != existing.cells.end();
+      });
+  if (finished) return std::nullopt;
+  if (existing.present) {
+    // Anything open_for_resume refuses, it says why.
+    check_plugin_builds(out, cell_rows);
+    check_run_keys(out, runs, share.begin, share.end, store::ResultsReader::open(out).run_keys());
+    auto writer = store::ResultsWriter::open_for_resume(out, hash, share.shard_text);
+    if (writer.hyper_columns() != file_columns)
+      throw Error(out + " has other hyperparameter columns than this spec",
+                  "use another --out file");
+    for (std::int64_t i : pending) writer.check(probe_row(i));
+    return writer;
+  }
+  for (std::int64_t i = share.begin; i < share.end; ++i)
+    store::ResultsWriter::check_new(probe_row(i), file_columns);
+  const auto parent = std::filesystem::path(out).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  store::FileMeta meta;
+  meta.spec_text = to_text(spec);
+  meta.spec_hash = hash;
+  meta.total_runs = runs.size();
+  meta.shard = share.shard_text;
+  meta.task = spec.task;
+  if (first_data) {
+    meta.metric = train::metric_name(first_data->info.metric);
+    meta.metric_higher_is_better = train::metric_higher_is_better(first_data->info.metric);
+  }
+  meta.command_line = options.command_line;
+  return store::ResultsWriter::create(out, meta, file_columns);
+}
+
+// The progress bar's last line.
+std::string closing_line(const SweepSummary& summary) {
+  if (summary.interrupted)
+    return "interrupted: " + std::to_string(summary.recorded) + " runs recorded, " +
+           std::to_string(summary.total - summary.already_done - summary.reused -
+                          summary.recorded) +
+           " left; re-run the same command to resume";
+  return "done: " + std::to_string(summary.recorded) + " runs recorded (" +
+         std::to_string(summary.ok) + " ok, " + std::to_string(summary.diverged) + " diverged, " +
+         std::to_string(summary.failed) + " failed, " + std::to_string(summary.timeout) +
+         " timeout) in " + summary.out;
+}
+
 }  // namespace
 
 SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std::atomic<bool>& stop,
@@ -409,160 +577,45 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
   // Everything that can be wrong with the input is checked before the file is touched.
   // Only this share's runs are enumerated (RunEnumerator): nothing holds the run list.
   const RunEnumerator runs(spec);
-  const auto& columns = runs.columns();
-  std::int64_t begin = 0, end = runs.size();
-  std::string shard_text;
-  if (options.shard) {
-    std::tie(begin, end) = shard_range(end, options.shard->index, options.shard->count);
-    shard_text = std::to_string(options.shard->index) + "/" + std::to_string(options.shard->count);
-  }
+  const Share share = share_of(runs, options);
   if (options.jobs < 0) throw Error("--jobs must be at least 1 (or 0 for every core)");
-
-  runs.check(begin, end);  // every run's settings, once per trial
+  runs.check(share.begin, share.end);  // every run's settings, once per trial
   TaskDataCache task_data;
-  const auto variants = check_task_variants(runs, begin, end, task_data);
+  const auto variants = check_task_variants(runs, share.begin, share.end, task_data);
   const TaskDataPtr first_data =
       variants.empty() ? TaskDataPtr{} : task_data.get(spec.task, variants.front());
   check_cells(spec);  // unknown cells fail now, at their spec line, not in a worker
   BudgetSolver budgets(spec, task_data);  // every budget solved by largest_run, now
-  check_memory(largest_run(runs, begin, end, task_data, budgets));
+  check_memory(largest_run(runs, share.begin, share.end, task_data, budgets));
   std::vector<store::CellText> cell_rows;  // language cells' texts, plugin cells' builds
   for (const auto& cell : spec.cells) {
     if (auto row = language_cell_row(cell)) cell_rows.push_back(std::move(*row));
     if (auto row = plugin_cell_row(cell)) cell_rows.push_back(std::move(*row));
   }
-
   SweepSummary summary;
   summary.out = options.out.empty() ? output_path(spec) : options.out;
-  summary.total = end - begin;
-  for (const auto& source : options.reuse) {
-    std::error_code ec;
-    if (!std::filesystem::exists(source))
-      throw Error("--reuse file '" + source + "' does not exist",
-                  "pass an earlier results file (.h5) of a sweep");
-    if (std::filesystem::equivalent(source, summary.out, ec))
-      throw Error("--reuse file '" + source + "' is the output file",
-                  "its runs are resumed anyway; pass earlier files to --reuse");
-    (void)store::ResultsReader::open(source);  // a corrupt or foreign file fails here
-  }
+  summary.total = share.end - share.begin;
+  check_reuse_files(options.reuse, summary.out);
 
-  // The share's run keys in run order (32 bytes a run): what is pending, what counts.
-  // Computed on the sweep's workers (a million keys take about a second on one core).
   const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
-  std::vector<store::RunKey> share_order(static_cast<std::size_t>(end - begin));
-  // (At most the cores: a larger arena alone makes TBB print a warning.)
-  tbb::task_arena(std::min(jobs, tbb::info::default_concurrency())).execute([&] {
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(begin, end, 4096), [&](const auto& range) {
-      for (std::int64_t i = range.begin(); i < range.end(); ++i)
-        share_order[static_cast<std::size_t>(i - begin)] = store::make_run_key(runs.run_key(i));
-    });
-  });
-  const store::RunKeySet share_keys(share_order);
-
-  // A resume reads the file's run keys, statuses and metrics in one pass, in blocks, not
-  // its rows: a key of the share there marks its run done, and of those runs only the best
-  // counts ("best valid" on the bar).
-  const bool present = store::results_file_present(summary.out);
   const std::string hash = spec_hash(spec);
-  const bool strict = options.strict_build || spec.strict_build;
-  std::vector<bool> in_file(share_keys.size());  // per key of share_keys
-  std::optional<store::FileMeta> present_meta;
-  std::vector<store::CellText> present_cells;
-  std::vector<store::HyperColumn> present_columns;
-  BestRun prior_best;
-  if (present) {
-    check_same_spec(summary.out, spec, hash);
-    const auto reader = store::ResultsReader::open(summary.out);
-    const bool higher = reader.meta().metric_higher_is_better;
-    std::vector<std::int64_t> ids;
-    reader.for_each_outcome([&](const store::RunOutcome& o) {
-      ids.push_back(o.run_id);
-      const std::size_t k = share_keys.index(o.key);
-      if (k == store::RunKeySet::npos) return;
-      in_file[k] = true;
-      prior_best.consider(higher, o.status, o.valid_metric, o.test_metric);
-    });
-    // Runs of another numerical path in the file (resume) or in what --reuse may copy: a
-    // warning, or under strict_build an error before the file is touched.
-    check_numerical_paths(summary.out, reader.sessions(ids), strict, log);
-    present_meta = reader.meta();
-    present_cells = reader.cells();
-    present_columns = reader.hyper_columns();
-  }
-  std::vector<std::int64_t> pending;  // the share's runs not in the file yet
-  for (std::int64_t i = begin; i < end; ++i) {
-    if (in_file[share_keys.index(share_order[static_cast<std::size_t>(i - begin)])])
-      ++summary.already_done;
-    else
-      pending.push_back(i);
-  }
-  share_order = {};
-  in_file = {};
-  if (!options.reuse.empty())
-    for (const auto& source : options.reuse)
-      check_numerical_paths("--reuse file " + source, reusable_sessions(source, share_keys), strict,
-                            log);
-
-  const std::vector<store::HyperColumn> file_columns = store_columns(columns);
-  // Each run's row is checked against the file's columns (a value wider than its column)
-  // now, not after the first run has trained.
-  train::TrainResult probe;
-  probe.status = "ok";
-  const auto probe_row = [&](std::int64_t i) { return make_row(runs.describe(i), columns, probe); };
-  // A finished file of this very share (same spec, shard and columns) that holds every run
-  // of the share and every language cell's text: a resume with nothing to do, which only
-  // reads the file (opening it for writing would change its modification time, and closing
-  // it its bytes). Anything else, also a file open_for_resume refuses (it says why), is
-  // opened for writing.
-  const bool finished =
-      present && present_meta->spec_hash == hash && present_meta->shard == shard_text &&
-      !present_meta->finished_utc.empty() && present_columns == file_columns && pending.empty() &&
-      std::all_of(cell_rows.begin(), cell_rows.end(), [&](const store::CellText& row) {
-        return std::find(present_cells.begin(), present_cells.end(), row) != present_cells.end();
-      });
-  std::optional<store::ResultsWriter> writer;  // none when there is nothing to write
-  store::FileMeta file_meta;
-  if (finished) {
-    file_meta = *present_meta;
-  } else if (present) {
-    check_plugin_builds(summary.out, cell_rows);
-    check_run_keys(summary.out, runs, begin, end,
-                   store::ResultsReader::open(summary.out).run_keys());
-    writer.emplace(store::ResultsWriter::open_for_resume(summary.out, hash, shard_text));
-    if (writer->hyper_columns() != file_columns)
-      throw Error(summary.out + " has other hyperparameter columns than this spec",
-                  "use another --out file");
-    for (std::int64_t i : pending) writer->check(probe_row(i));
-  } else {
-    for (std::int64_t i = begin; i < end; ++i)
-      store::ResultsWriter::check_new(probe_row(i), file_columns);
-    const auto parent = std::filesystem::path(summary.out).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    store::FileMeta meta;
-    meta.spec_text = to_text(spec);
-    meta.spec_hash = hash;
-    meta.total_runs = runs.size();
-    meta.shard = shard_text;
-    meta.task = spec.task;
-    if (first_data) {
-      meta.metric = train::metric_name(first_data->info.metric);
-      meta.metric_higher_is_better = train::metric_higher_is_better(first_data->info.metric);
-    }
-    meta.command_line = options.command_line;
-    writer.emplace(store::ResultsWriter::create(summary.out, meta, file_columns));
-  }
-  if (writer) file_meta = writer->meta();
+  ExistingFile existing;
+  std::vector<std::int64_t> pending =
+      scan_existing(spec, hash, share, runs, jobs, options.strict_build || spec.strict_build,
+                    options.reuse, summary, existing, log);
+  std::optional<store::ResultsWriter> writer = open_output(
+      spec, options, hash, share, runs, existing, pending, cell_rows, first_data, summary.out);
+  const store::FileMeta file_meta = writer ? writer->meta() : *existing.meta;
   // Before the first run of each language cell (add_cell skips rows already present).
   if (writer)
     for (const auto& row : cell_rows) writer->add_cell(row);
-
+  BestRun prior_best = existing.best;
   if (!options.reuse.empty() && !pending.empty())
     pending = copy_reused(options.reuse, runs, budgets, pending, cell_rows, *writer, summary,
                           prior_best, log);
   log << "[sweep] " << summary.out << ": " << summary.total << " runs"
-      << (shard_text.empty() ? "" : " in shard " + shard_text) << ", " << summary.already_done
-      << " already done, "
+      << (share.shard_text.empty() ? "" : " in shard " + share.shard_text) << ", "
+      << summary.already_done << " already done, "
       << (options.reuse.empty() ? "" : std::to_string(summary.reused) + " reused, ")
       << pending.size() << " to run" << std::endl;
 
@@ -583,7 +636,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
             train::TrainConfig config = run.config;
             return PlannedRun{std::move(run), std::move(config)};
           },
-          columns, *writer, task_data, jobs, progress, stop, options.terminal, {},
+          runs.columns(), *writer, task_data, jobs, progress, stop, options.terminal, {},
           [&](const RunSpec& run, const store::RunRow& row, const train::TrainResult& r,
               const train::TrainConfig& config) { save_params(run, row, r, config); });
       summary.recorded = b.recorded;
@@ -606,15 +659,7 @@ SweepSummary run_sweep(const Spec& spec, const SweepOptions& options, const std:
       writer->set_finished();
     writer->close();
   }
-  progress.close(summary.interrupted
-                     ? "interrupted: " + std::to_string(summary.recorded) + " runs recorded, " +
-                           std::to_string(summary.total - summary.already_done - summary.reused -
-                                          summary.recorded) +
-                           " left; re-run the same command to resume"
-                     : "done: " + std::to_string(summary.recorded) + " runs recorded (" +
-                           std::to_string(summary.ok) + " ok, " + std::to_string(summary.diverged) +
-                           " diverged, " + std::to_string(summary.failed) + " failed, " +
-                           std::to_string(summary.timeout) + " timeout) in " + summary.out);
+  progress.close(closing_line(summary));
   return summary;
 }
 
