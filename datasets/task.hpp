@@ -67,6 +67,10 @@ struct TaskData {
   std::vector<Sequence> train, valid, test;                  // sequence tasks
   std::vector<int> train_stream, valid_stream, test_stream;  // stream tasks (token ids)
   std::vector<std::string> vocabulary;  // token names for one_hot tasks, if any
+  // Generated tasks with the option fresh=true: the training set of epoch e >= 2 (a new
+  // one every epoch, from the data seed and e; epoch 1 trains on `train`). Empty
+  // otherwise. Thread-safe (the task data are shared read-only by a sweep's runs).
+  std::function<std::vector<Sequence>(int epoch)> fresh_train;
   const std::vector<Sequence>& sequences(Split s) const;
   const std::vector<int>& stream(Split s) const;
 };

@@ -26,7 +26,11 @@ std::string quoted(std::string_view task) {
 OptionList size_options(int n_train, int n_valid, int n_test) {
   return {{"n_train", {std::to_string(n_train), "training sequences"}},
           {"n_valid", {std::to_string(n_valid), "validation sequences"}},
-          {"n_test", {std::to_string(n_test), "test sequences"}}};
+          {"n_test", {std::to_string(n_test), "test sequences"}},
+          {"fresh",
+           {"false",
+            "true: a new training set of n_train sequences every epoch (from the data seed "
+            "and the epoch; validation and test fixed), as the papers generated their data"}}};
 }
 
 std::string option_string(const TaskOptions& options, const std::string& key) {
@@ -92,6 +96,16 @@ void generate_splits(TaskData& data, const TaskOptions& options, std::uint64_t s
     s.out->clear();
     s.out->reserve(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) s.out->push_back(make_one(rng));
+  }
+  if (option_choice(options, task, "fresh", {"false", "true"}) == "true") {
+    const auto n = static_cast<std::size_t>(data.train.size());
+    data.fresh_train = [make_one, n, seed](int epoch) {
+      std::vector<Sequence> out;
+      out.reserve(n);
+      Rng rng(derive_seed(seed, "train/epoch/" + std::to_string(epoch)));
+      for (std::size_t i = 0; i < n; ++i) out.push_back(make_one(rng));
+      return out;
+    };
   }
 }
 

@@ -19,9 +19,6 @@ namespace cellzoo::datasets {
 
 using OptionList = std::vector<std::pair<std::string, std::pair<std::string, std::string>>>;
 
-// The n_train / n_valid / n_test options with the given defaults.
-OptionList size_options(int n_train, int n_valid, int n_test);
-
 // Reads an option that TaskRegistry::build has already filled with its default. Bad
 // values throw cellzoo::Error naming the task, the option and the accepted range.
 std::int64_t option_int(const TaskOptions& options, std::string_view task, const std::string& key,
@@ -32,9 +29,15 @@ std::string option_choice(const TaskOptions& options, std::string_view task, con
                           const std::vector<std::string>& choices);
 std::string option_string(const TaskOptions& options, const std::string& key);
 
+// The n_train / n_valid / n_test options with the given defaults, and `fresh` (see
+// generate_splits).
+OptionList size_options(int n_train, int n_valid, int n_test);
+
 // Fills data.train/valid/test with n_train/n_valid/n_test sequences from `make_one`.
 // Each split draws from its own stream, derive_seed(seed, "train") etc., so changing
-// the size of one split leaves the others' data unchanged.
+// the size of one split leaves the others' data unchanged. With the option fresh=true it
+// also sets data.fresh_train: epoch e >= 2's training set, n_train sequences from
+// derive_seed(seed, "train/epoch/<e>") (epoch 1 trains on data.train).
 void generate_splits(TaskData& data, const TaskOptions& options, std::uint64_t seed,
                      const std::function<Sequence(Rng&)>& make_one);
 

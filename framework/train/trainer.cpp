@@ -237,17 +237,26 @@ class Trainer {
         cursor_ = (cursor_ + 1) % streams_->windows();
       }
     } else {
-      auto plan = plan_batches(data_.train, hyper_.batch_size, &order_rng_);
+      const auto& train = training_set(epoch);
+      auto plan = plan_batches(train, hyper_.batch_size, &order_rng_);
       if (hyper_.epoch_size > 0 && static_cast<Index>(plan.size()) > hyper_.epoch_size)
         plan.resize(static_cast<std::size_t>(hyper_.epoch_size));
       long i = 0;
       for (const auto& members : plan) {
         check_interrupt();
-        const Batch b = make_batch(data_.train, members, data_.info);
+        const Batch b = make_batch(train, members, data_.info);
         update(b, epoch, i++, nullptr, nullptr, stats, lr);
       }
     }
     return stats.weight_sum > 0 ? stats.loss_sum / stats.weight_sum : kNaN;
+  }
+
+  // The training sequences of `epoch`: after the first, a new set from the task when it
+  // generates one per epoch (task.fresh = true).
+  const std::vector<datasets::Sequence>& training_set(int epoch) {
+    if (!data_.fresh_train || epoch == 1) return data_.train;
+    fresh_ = data_.fresh_train(epoch);
+    return fresh_;
   }
 
   const RunConfig& config_;
@@ -265,6 +274,7 @@ class Trainer {
   std::optional<StreamBatcher> streams_;
   Index cursor_ = 0;
   cells::CellState<float> state_, next_;
+  std::vector<datasets::Sequence> fresh_;  // this epoch's training set under task.fresh
   double initial_loss_ = 0;
   bool have_initial_loss_ = false;
 };

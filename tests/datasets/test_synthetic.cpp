@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "helpers.hpp"
 
@@ -247,4 +248,77 @@ TEST_CASE("xml: closing tags match the opening tags", "[datasets][xml]") {
     CHECK(opens <= 20);
   }
   CHECK(max_depth >= 3);
+}
+
+TEST_CASE("arithmetic: operands = uniform_digits draws the digit count uniformly",
+          "[datasets][arithmetic]") {
+  const auto operands = [](const std::string& mode) {
+    const TaskData d =
+        build("arithmetic", {{"n_train", "4000"}, {"distractor_p", "0"}, {"operands", mode}});
+    std::vector<std::int64_t> out;
+    for (const Sequence& s : d.train) {
+      const std::string text = text_of(d, s);
+      const auto eq = text.find('=');
+      const auto op = text.find_first_of("+-", 1);
+      out.push_back(std::stoll(text.substr(0, op)));
+      out.push_back(std::stoll(text.substr(op + 1, eq - op - 1)));
+    }
+    return out;
+  };
+  const auto digits_of = [](std::int64_t v) {
+    return static_cast<int>(std::to_string(std::llabs(v)).size());
+  };
+  std::vector<int> by_digits(9, 0), by_value(9, 0);
+  int negative = 0;
+  const auto digit_ops = operands("uniform_digits");
+  for (std::size_t i = 0; i < digit_ops.size(); ++i) {
+    ++by_digits[static_cast<std::size_t>(digits_of(digit_ops[i]))];
+    if (i % 2 == 1) CHECK(digit_ops[i] >= 0);  // b is never negative
+    negative += digit_ops[i] < 0;
+  }
+  for (std::int64_t v : operands("uniform_value"))
+    ++by_value[static_cast<std::size_t>(digits_of(v))];
+  // 8000 operands: about 1000 of each digit count, versus ~90 % of 8 digits by value.
+  for (int k = 1; k <= 8; ++k) {
+    INFO("digits " << k);
+    CHECK(by_digits[static_cast<std::size_t>(k)] > 850);
+    CHECK(by_digits[static_cast<std::size_t>(k)] < 1150);
+  }
+  CHECK(by_value[8] > 7000);
+  CHECK(by_value[4] < 10);
+  CHECK(negative > 1700);  // a's sign: +/- with 1/2 each (4000 a's)
+  CHECK(negative < 2300);
+  // The default is uniform_value: the same data as before the option existed.
+  const TaskData d0 = build("arithmetic", {}),
+                 d1 = build("arithmetic", {{"operands", "uniform_value"}});
+  CHECK(same(d0.train, d1.train));
+  CHECK_THAT(error_of([] {
+               build("arithmetic", {{"operands", "uniform"}});
+             }),
+             Catch::Contains("operands='uniform' is not one of uniform_value, uniform_digits"));
+}
+
+TEST_CASE("fresh = true: a new training set every epoch, the other splits fixed",
+          "[datasets][fresh]") {
+  for (const char* name :
+       {"adding", "arithmetic", "copy", "memorization", "temporal-order", "xml"}) {
+    DYNAMIC_SECTION(name) {
+      const TaskData plain = build(name, {}), fresh = build(name, {{"fresh", "true"}});
+      CHECK_FALSE(plain.fresh_train);
+      REQUIRE(fresh.fresh_train);
+      CHECK(same(plain.train, fresh.train));  // epoch 1, and the options' other data
+      CHECK(same(plain.valid, fresh.valid));
+      CHECK(same(plain.test, fresh.test));
+      const auto e2 = fresh.fresh_train(2), e3 = fresh.fresh_train(3);
+      CHECK(e2.size() == fresh.train.size());
+      CHECK_FALSE(same(e2, fresh.train));
+      CHECK_FALSE(same(e2, e3));
+      CHECK(same(e2, fresh.fresh_train(2)));  // deterministic in the data seed and epoch
+      CHECK(same(e2, build(name, {{"fresh", "true"}}).fresh_train(2)));
+    }
+  }
+  CHECK_THAT(error_of([] {
+               build("copy", {{"fresh", "yes"}});
+             }),
+             Catch::Contains("fresh='yes' is not one of false, true"));
 }

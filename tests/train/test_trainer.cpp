@@ -223,3 +223,28 @@ TEST_CASE("truncated BPTT learns a dependency that crosses window boundaries",
   REQUIRE(r.status == "ok");
   CHECK(r.valid_metric > 0.97);
 }
+
+TEST_CASE("task.fresh trains on a new training set every epoch", "[train][trainer][fresh]") {
+  const datasets::TaskOptions base{
+      {"length", "6"}, {"n_train", "24"}, {"n_valid", "8"}, {"n_test", "8"}};
+  auto with_fresh = base;
+  with_fresh["fresh"] = "true";
+  const auto plain = datasets::TaskRegistry::instance().build("adding", base, 3);
+  const auto fresh = datasets::TaskRegistry::instance().build("adding", with_fresh, 3);
+  const std::map<std::string, std::string> s{
+      {"hidden", "4"}, {"batch_size", "8"}, {"max_epochs", "3"}, {"patience", "0"}};
+  const auto a = run_one(config("gru", s), plain);
+  const auto b = run_one(config("gru", s), fresh);
+  const auto c = run_one(config("gru", s), fresh);
+  REQUIRE(a.curve.size() == 3);
+  REQUIRE(b.curve.size() == 3);
+  // Epoch 1 is the same data; from epoch 2 on the training sets differ (so do the losses),
+  // while the validation set is the same one.
+  CHECK(same_bits(a.curve[0].train_loss, b.curve[0].train_loss));
+  CHECK(same_bits(a.curve[0].valid_loss, b.curve[0].valid_loss));
+  CHECK_FALSE(same_bits(a.curve[1].train_loss, b.curve[1].train_loss));
+  for (std::size_t e = 0; e < 3; ++e) {  // deterministic
+    CHECK(same_bits(b.curve[e].train_loss, c.curve[e].train_loss));
+    CHECK(same_bits(b.curve[e].valid_loss, c.curve[e].valid_loss));
+  }
+}
