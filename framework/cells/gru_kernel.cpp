@@ -42,23 +42,27 @@ GruCell<S>::GruCell(Index input, Index hidden, GruOptions options)
 }
 
 template <typename S>
-void GruCell<S>::do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
-                            const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
-  const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
-  const bool tanh_h = options_.update_recurrence == UpdateRecurrence::tanh_h;
-  const auto b = param(theta, b_);
-  begin_history(initial, H, seq, scratch_, hs_);
+void GruCell<S>::prepare(ConstVectorRef<S> theta, ConstMatrixRef<S> x, Index B, Index T) {
+  const Index H = this->hidden_size();
   packed_r_.pack(param(theta, R_), B);
-  if (tanh_h) packed_z_.pack(param(theta, Rz_), B);
+  if (options_.update_recurrence == UpdateRecurrence::tanh_h) packed_z_.pack(param(theta, Rz_), B);
   packed_h_.pack(param(theta, Rh_), B);
-
-  // gates_ holds the pre-activations of r, z and n, then (in place) r, z and n.
   gates_.resize(3 * H, T * B);
   blas::gemm<S>(param(theta, W_), false, x, false,
                 gates_.middleRows(weighted_first_, weighted_rows_), false);
   if (options_.reset_input == ResetInput::raw) gates_.topRows(H) = x;
   if (options_.candidate_input == CandidateInput::tanh) gates_.bottomRows(H) = x.array().tanh();
-  gates_.colwise() += b.col(0);
+  gates_.colwise() += param(theta, b_).col(0);
+}
+
+template <typename S>
+void GruCell<S>::do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
+                            const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) {
+  const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
+  const bool tanh_h = options_.update_recurrence == UpdateRecurrence::tanh_h;
+  begin_history(initial, H, seq, scratch_, hs_);
+  // gates_ holds the pre-activations of r, z and n, then (in place) r, z and n.
+  prepare(theta, x, B, T);
   if (tanh_h) th_.resize(H, T * B);
   rh_.resize(H, T * B);
   for (Index t = 0; t < T; ++t) {
@@ -100,21 +104,11 @@ void GruCell<S>::do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const Se
   // every written buffer at do_forward()'s alignment (state_history.hpp).
   const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
   const bool tanh_h = options_.update_recurrence == UpdateRecurrence::tanh_h;
-  const auto b = param(theta, b_);
   reset_state(initial, 1, H, B, scratch_);
   for (auto& w : h_win_) size_window_scratch(w, H, B);
   if (tanh_h) size_window_scratch(th_win_, H, B);
   size_window_scratch(rh_win_, H, B);
-  packed_r_.pack(param(theta, R_), B);
-  if (tanh_h) packed_z_.pack(param(theta, Rz_), B);
-  packed_h_.pack(param(theta, Rh_), B);
-
-  gates_.resize(3 * H, T * B);
-  blas::gemm<S>(param(theta, W_), false, x, false,
-                gates_.middleRows(weighted_first_, weighted_rows_), false);
-  if (options_.reset_input == ResetInput::raw) gates_.topRows(H) = x;
-  if (options_.candidate_input == CandidateInput::tanh) gates_.bottomRows(H) = x.array().tanh();
-  gates_.colwise() += b.col(0);
+  prepare(theta, x, B, T);
   // h_{t-1} sits where do_forward() has it (hs_ column t*B), h_t where it puts it (column
   // (t+1)*B), in two alternating windows; the initial state is h_{-1}. scratch_[0] then
   // collects the h of every sequence that has ended (its final state).

@@ -56,6 +56,11 @@ class GruCell final : public Cell<S> {
                 const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
 
  private:
+  // Shared by forward and infer: packs the recurrent matrices for batch B and fills
+  // gates_ with every step's input part of the pre-activations (W x or the raw inputs,
+  // plus the bias), so both compute the same values, bit for bit.
+  void prepare(ConstVectorRef<S> theta, ConstMatrixRef<S> x, Index B, Index T);
+
   using Cell<S>::layout_;
   using Cell<S>::param;
   using Cell<S>::grad;

@@ -44,21 +44,14 @@ class GruResetAfterCell final : public Cell<S> {
   void do_forward(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                   const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
-    const auto W = param(theta, W_);
-    const auto R = param(theta, R_);
-    const auto b = param(theta, b_);
     const auto b_hn = param(theta, b_hn_);
     begin_history(initial, H, seq, scratch_, hs_);
 
     // gates_: input pre-activations, then (in place) r, z and n. un_: R_n h_{t-1} + b_hn,
     // which backward needs for dr. The r, z rows of R h_{t-1} accumulate straight into
     // gates_ and the n rows into un_ (preset to b_hn), from R packed once (packed_gemm.hpp).
-    gates_.resize(3 * H, T * B);
-    gates_.colwise() = b.col(0);  // the bias seeds the product (no zeroing pass)
-    blas::gemm<S>(W, false, x, false, gates_, true);
+    prepare(theta, x, B, T);
     un_.resize(H, T * B);
-    packed_rz_.pack(R.topRows(2 * H), B);
-    packed_n_.pack(R.bottomRows(H), B);
     for (Index t = 0; t < T; ++t) {
       const Index n = seq.active(t);
       auto g = gates_.middleCols(t * B, n);
@@ -85,18 +78,11 @@ class GruResetAfterCell final : public Cell<S> {
   void do_infer(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                 const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override {
     const Index B = seq.batch(), T = seq.steps(), H = this->hidden_size();
-    const auto W = param(theta, W_);
-    const auto R = param(theta, R_);
-    const auto b = param(theta, b_);
     const auto b_hn = param(theta, b_hn_);
     reset_state(initial, 1, H, B, scratch_);
     for (auto& w : h_win_) size_window_scratch(w, H, B);
     size_window_scratch(un_win_, H, B);
-    gates_.resize(3 * H, T * B);
-    gates_.colwise() = b.col(0);
-    blas::gemm<S>(W, false, x, false, gates_, true);
-    packed_rz_.pack(R.topRows(2 * H), B);
-    packed_n_.pack(R.bottomRows(H), B);
+    prepare(theta, x, B, T);
     // h_{t-1} where do_forward() has it (hs_ column t*B), h_t where it puts it; scratch_[0]
     // then collects the h of every sequence that has ended (its final state).
     aligned_window(h_win_[1], 0, B) = scratch_[0];
@@ -181,6 +167,19 @@ class GruResetAfterCell final : public Cell<S> {
   }
 
  private:
+  // Shared by forward and infer (so both compute the same values, bit for bit): gates_
+  // gets every step's input pre-activations b + W x (the bias seeds the product: no
+  // zeroing pass), and R's r, z rows and n rows are packed for batch B (packed_gemm.hpp).
+  void prepare(ConstVectorRef<S> theta, ConstMatrixRef<S> x, Index B, Index T) {
+    const Index H = this->hidden_size();
+    const auto R = param(theta, R_);
+    gates_.resize(3 * H, T * B);
+    gates_.colwise() = param(theta, b_).col(0);
+    blas::gemm<S>(param(theta, W_), false, x, false, gates_, true);
+    packed_rz_.pack(R.topRows(2 * H), B);
+    packed_n_.pack(R.bottomRows(H), B);
+  }
+
   ParamTensor W_, R_, b_, b_hn_;
   CellState<S> scratch_;
   Matrix<S> hs_, gates_, un_, dgates_, drec_n_, dh_;
