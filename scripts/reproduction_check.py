@@ -38,7 +38,7 @@ def prose(doc: str) -> str:
     return re.sub(r"<!--.*?-->", "", doc, flags=re.S)
 
 
-def check_reports(fresh: str, committed: str, names: list[str]) -> list[str]:
+def check_reports(fresh: str, committed: str) -> list[str]:
     problems = []
     fresh_files = set(os.listdir(fresh))
     committed_files = set(os.listdir(committed)) if os.path.isdir(committed) else set()
@@ -102,7 +102,7 @@ def main() -> int:
     ap.add_argument("--doc", default="docs/reproductions.md")
     ap.add_argument("names", nargs="*")
     args = ap.parse_args()
-    problems = check_reports(args.fresh, args.committed, args.names)
+    problems = check_reports(args.fresh, args.committed)
     problems += check_doc(args.doc, args.fresh)
     for p in problems:
         print(f"scripts/reproduce --check: {p}", file=sys.stderr)

@@ -108,7 +108,7 @@ def paired_mde(runs: pd.DataFrame, cell: str, baseline: str, alpha: float,
     return float(effect * np.std(d, ddof=1))
 
 
-def _measured_direction(row: pd.Series, higher_is_better: bool) -> str:
+def _measured_direction(row: pd.Series) -> str:
     """The paired shift's sign (Hodges-Lehmann over all trials, > 0 = better)."""
     shift = row["all_shift"]
     if not math.isfinite(shift) or shift == 0:
@@ -116,8 +116,8 @@ def _measured_direction(row: pd.Series, higher_is_better: bool) -> str:
     return "better" if shift > 0 else "worse"
 
 
-def judge(row: pd.Series, finding: Finding, spec: FindingsFile, mdes: list[float],
-          higher_is_better: bool) -> tuple[str, str]:
+def judge(row: pd.Series, finding: Finding, spec: FindingsFile,
+          mdes: list[float]) -> tuple[str, str]:
     """(verdict, reason) for one finding from its row of the comparison table."""
     if finding.untestable:
         return "not testable here", finding.untestable
@@ -126,14 +126,14 @@ def judge(row: pd.Series, finding: Finding, spec: FindingsFile, mdes: list[float
         p = row[p_column]
         if math.isfinite(p) and p < spec.alpha:
             direction = (row[direction_column] if direction_column
-                         else _measured_direction(row, higher_is_better))
+                         else _measured_direction(row))
             significant.append((name, direction, p))
     powered_mde = min((m for m in mdes if math.isfinite(m)), default=math.nan)
     powered = math.isfinite(powered_mde) and powered_mde <= spec.reference_effect
     power_text = (f"smallest MDE {powered_mde:.3g} vs reference effect "
                   f"{spec.reference_effect:g}")
     sig_text = ", ".join(f"{n} {d} (Holm p = {p:.2g})" for n, d, p in significant)
-    measured = _measured_direction(row, higher_is_better)
+    measured = _measured_direction(row)
     if finding.paper == "none":
         if significant:
             return "contradicted", f"significant where the paper found nothing: {sig_text}"
@@ -156,7 +156,6 @@ def verdicts(runs: pd.DataFrame, spec: FindingsFile) -> pd.DataFrame:
     """One row per finding: cell, claim, paper, the report's numbers, verdict, reason."""
     table = compare(runs, baseline=spec.baseline, top_fraction=spec.top_fraction,
                     alpha=spec.alpha)
-    higher_is_better = bool(runs.attrs.get("metric_higher_is_better", False))
     rows: list[dict[str, Any]] = []
     for finding in spec.findings:
         match = table[table["cell"] == finding.cell]
@@ -166,7 +165,7 @@ def verdicts(runs: pd.DataFrame, spec: FindingsFile) -> pd.DataFrame:
         row = match.iloc[0]
         mdes = [row["all_mde"], row["top_mde"],
                 paired_mde(runs, finding.cell, spec.baseline, spec.alpha)]
-        verdict, reason = judge(row, finding, spec, mdes, higher_is_better)
+        verdict, reason = judge(row, finding, spec, mdes)
         rows.append(dict(cell=finding.cell, claim=finding.claim, paper=finding.paper,
                          all_mean=row["all_mean"], top_mean=row["top_mean"],
                          p_welch_all=row["all_p"], p_welch_top=row["top_p"],
