@@ -1,8 +1,11 @@
 // Stacked layers with Zaremba dropout (see cell_stack.hpp).
 #include "framework/cells/cell_stack.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "framework/util/error.hpp"
 
@@ -16,10 +19,23 @@ std::string layer_group(int k) {
   return "cell_" + std::to_string(k);
 }
 
-// Fills `mask` with 0 or 1/keep, each entry kept with probability `keep`; two decisions
-// per 64 random bits (32-bit thresholds), so masks cost little next to a step.
+// Word i of the SplitMix64 stream seeded with `key` (Steele et al. 2014, Java's
+// SplittableRandom): a counter-based generator, so the words of a mask are independent
+// of each other and the loop below vectorises.
+inline std::uint64_t splitmix64(std::uint64_t key, std::uint64_t i) {
+  std::uint64_t z = key + (i + 1) * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// per_unit's values: 0 or 1/keep, each kept with probability keep, two 32-bit decisions
+// per Rng word. They are what they were before the random masks moved to the generator
+// below, so the gradient checks (cellzoo gradcheck, the cell contract) check the same
+// masks as before.
 template <typename S>
-void fill_mask(Matrix<S>& mask, double keep, Rng& rng) {
+void fill_unit_mask(Matrix<S>& mask, double keep, std::uint64_t seed) {
+  Rng rng(seed);
   const auto threshold = static_cast<std::uint64_t>(std::ldexp(keep, 32));
   const S scale = static_cast<S>(1.0 / keep);
   S* data = mask.data();
@@ -34,6 +50,43 @@ void fill_mask(Matrix<S>& mask, double keep, Rng& rng) {
 }
 
 }  // namespace
+
+DropoutRule dropout_rule(double p) {
+  const auto t = std::clamp<long long>(std::llround(std::ldexp(1 - p, 16)), 1, 65536);
+  return {static_cast<std::uint32_t>(t), 65536.0 / static_cast<double>(t)};
+}
+
+// Blocks of 1024 entries: the words go through an L1-sized buffer of 16-bit draws, then
+// one compare-and-select pass applies them (both loops vectorise), so a mask is never
+// stored: backward draws it again from the same key.
+template <typename S>
+void apply_dropout_mask(const S* src, S* dst, Index e0, Index n, const DropoutRule& rule,
+                        std::uint64_t key) {
+  constexpr Index kBlock = 1024;
+  std::uint16_t draws[kBlock + 4];
+  const S scale = static_cast<S>(rule.scale);
+  const std::uint32_t threshold = rule.threshold;
+  for (Index start = 0; start < n; start += kBlock) {
+    const Index m = std::min(kBlock, n - start);
+    const Index offset = (e0 + start) % 4;
+    const auto first = static_cast<std::uint64_t>((e0 + start) / 4);
+    for (Index w = 0; w < (offset + m + 3) / 4; ++w) {
+      std::uint64_t z = splitmix64(key, first + static_cast<std::uint64_t>(w));
+      if constexpr (std::endian::native == std::endian::big)  // draw j = bits 16j.. of z
+        z = (z >> 48) | ((z >> 16) & 0xffff0000ULL) | ((z << 16) & 0xffff00000000ULL) | (z << 48);
+      std::memcpy(draws + 4 * w, &z, sizeof z);
+    }
+    const std::uint16_t* u = draws + offset;
+    const S* in = src + start;
+    S* out = dst + start;
+    for (Index i = 0; i < m; ++i) out[i] = u[i] < threshold ? in[i] * scale : S(0);
+  }
+}
+
+template void apply_dropout_mask<float>(const float*, float*, Index, Index, const DropoutRule&,
+                                        std::uint64_t);
+template void apply_dropout_mask<double>(const double*, double*, Index, Index, const DropoutRule&,
+                                         std::uint64_t);
 
 template <typename S>
 CellStack<S>::CellStack(const CellEntry& base, Index input, Index hidden, int layers,
@@ -57,7 +110,6 @@ CellStack<S>::CellStack(const CellEntry& base, Index input, Index hidden, int la
   per_layer_ = layers_.front()->state_count();
   h_.resize(static_cast<std::size_t>(layers));
   in_.resize(static_cast<std::size_t>(layers));
-  mask_.resize(static_cast<std::size_t>(layers) + 1);
   unit_masks_.resize(static_cast<std::size_t>(layers) + 1);
   initial_.resize(static_cast<std::size_t>(layers));
   final_.resize(static_cast<std::size_t>(layers));
@@ -86,25 +138,37 @@ ConstVectorRef<S> CellStack<S>::slice(const ConstVectorRef<S>& theta, int k) con
 }
 
 template <typename S>
-void CellStack<S>::draw_masks(Index columns) {
-  const double keep = 1 - p_;
+void CellStack<S>::draw_masks() {
   const auto N = static_cast<std::size_t>(layers());
+  masked_ = mode_;
+  keys_.resize(N + 1);
   for (std::size_t k = 0; k <= N; ++k) {
-    auto& m = mask_[k];
-    const Index rows = k == 0 ? this->input_size() : this->hidden_size();
     if (mode_ == DropoutMode::random) {
-      m.resize(rows, columns);
-      fill_mask(m, keep, *rng_);
-    } else {  // per_unit: one value per unit, broadcast over the columns
+      keys_[k] = rng_->next();  // one word of the run's stream per mask: its key
+    } else {                    // per_unit: one value per unit, the same for every column
       auto& unit = unit_masks_[k];
+      const Index rows = k == 0 ? this->input_size() : this->hidden_size();
       if (unit.rows() != rows) {
-        Rng rng(derive_seed(kPerUnitSeed, "mask/" + std::to_string(k)));
         unit.resize(rows, 1);
-        fill_mask(unit, keep, rng);
+        fill_unit_mask(unit, 1 - p_, derive_seed(kPerUnitSeed, "mask/" + std::to_string(k)));
       }
-      m.resize(rows, columns);
-      m.colwise() = unit.col(0);
     }
+  }
+}
+
+template <typename S>
+void CellStack<S>::apply_mask(std::size_t k, ConstMatrixRef<S> src, MatrixRef<S> dst) const {
+  if (masked_ == DropoutMode::per_unit) {
+    dst.array() = src.array().colwise() * unit_masks_[k].col(0).array();
+    return;
+  }
+  const DropoutRule rule = dropout_rule(p_);
+  const Index R = src.rows();
+  if (src.outerStride() == R && dst.outerStride() == R) {
+    apply_dropout_mask(src.data(), dst.data(), 0, src.size(), rule, keys_[k]);
+  } else {
+    for (Index c = 0; c < src.cols(); ++c)
+      apply_dropout_mask(src.col(c).data(), dst.col(c).data(), c * R, R, rule, keys_[k]);
   }
 }
 
@@ -128,11 +192,14 @@ void CellStack<S>::run_layers(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
   const int N = layers();
   const Index C = seq.columns();
   dropped_ = p_ > 0 && mode_ != DropoutMode::off;
-  if (dropped_) draw_masks(C);
+  if (dropped_) draw_masks();
   for (int k = 0; k < N; ++k) {
     const auto K = static_cast<std::size_t>(k);
     // This layer's input.
-    if (dropped_) in_[K] = (k == 0 ? x : ConstMatrixRef<S>(h_[K - 1])).cwiseProduct(mask_[K]);
+    if (dropped_) {
+      in_[K].resize(k == 0 ? x.rows() : this->hidden_size(), C);
+      apply_mask(K, k == 0 ? x : ConstMatrixRef<S>(h_[K - 1]), in_[K]);
+    }
     const ConstMatrixRef<S> input = dropped_ ? ConstMatrixRef<S>(in_[K])
                                     : k == 0 ? x
                                              : ConstMatrixRef<S>(h_[K - 1]);
@@ -152,15 +219,15 @@ void CellStack<S>::run_layers(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
     }
     CellState<S>* to = final ? (N == 1 ? final : &final_[K]) : nullptr;
     auto& layer = *layers_[K];
-    const bool top_direct = k == N - 1 && !dropped_;
-    if (!top_direct) h_[K].resize(this->hidden_size(), C);
-    MatrixRef<S> out = top_direct ? h_out : MatrixRef<S>(h_[K]);
+    // The top layer writes h_out itself (masked in place below).
+    if (k < N - 1) h_[K].resize(this->hidden_size(), C);
+    MatrixRef<S> out = k == N - 1 ? h_out : MatrixRef<S>(h_[K]);
     if (infer)
       layer.infer(slice(theta, k), input, seq, from, out, to);
     else
       layer.forward(slice(theta, k), input, seq, from, out, to);
   }
-  if (dropped_) h_out = h_[static_cast<std::size_t>(N - 1)].cwiseProduct(mask_.back());
+  if (dropped_) apply_mask(static_cast<std::size_t>(N), h_out, h_out);
   if (final && N > 1) {
     // Copied, as a single cell does: a `final` of the right sizes allocates nothing.
     final->resize(static_cast<std::size_t>(state_count()));
@@ -176,7 +243,10 @@ void CellStack<S>::do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
                                const SequenceLayout& seq, ConstMatrixRef<S> dh_out,
                                VectorRef<S> dtheta, Matrix<S>* dx) {
   const int N = layers();
-  if (dropped_) dh_ = dh_out.cwiseProduct(mask_.back());
+  if (dropped_) {
+    dh_.resize(dh_out.rows(), dh_out.cols());
+    apply_mask(static_cast<std::size_t>(N), dh_out, dh_);
+  }
   bool top = !dropped_;  // whether the current dh is still dh_out itself
   for (int k = N - 1; k >= 0; --k) {
     const auto K = static_cast<std::size_t>(k);
@@ -187,14 +257,12 @@ void CellStack<S>::do_backward(ConstVectorRef<S> theta, ConstMatrixRef<S> x,
     auto dslice = dtheta.segment(layer_offset(k), layer(k).parameter_count());
     if (k > 0) {
       layers_[K]->backward(slice(theta, k), input, seq, dh, dslice, &dx_);
-      if (dropped_)
-        dh_ = dx_.cwiseProduct(mask_[K]);
-      else
-        dh_.swap(dx_);
+      if (dropped_) apply_mask(K, dx_, dx_);
+      dh_.swap(dx_);
       top = false;
     } else {
       layers_[K]->backward(slice(theta, k), input, seq, dh, dslice, dx);
-      if (dx && dropped_) dx->array() *= mask_[0].array();
+      if (dx && dropped_) apply_mask(0, *dx, *dx);
     }
   }
 }

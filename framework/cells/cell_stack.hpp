@@ -18,13 +18,16 @@
 // States: the layers' states one after another (layer k's state j is k * per_layer + j).
 //
 // Masks (DropoutMode): `off` (evaluation: the identity), `random` (training: fresh masks
-// for every column from the Rng given to set_dropout, so they follow the run's seed), or
-// `per_unit` (one mask value per unit and mask point from a fixed seed, the same for
-// every column: a deterministic function, so finite differences, padding and carried
-// state behave as for any cell; what stack_entry() cells use until told otherwise).
+// for every entry, one key per mask point and forward drawn from the Rng given to
+// set_dropout, so they follow the run's seed; see apply_dropout_mask), or `per_unit` (one
+// mask value per unit and mask point from a fixed seed, the same for every column: a
+// deterministic function, so finite differences, padding and carried state behave as for
+// any cell; what stack_entry() cells use until told otherwise). Random masks are never
+// stored: forward applies them as it draws them, backward draws them again from the keys.
 // Nothing is allocated per step, and nothing at all when the batch shape repeats.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -37,6 +40,27 @@ namespace cellzoo::cells {
 inline constexpr int kMaxLayers = 8;
 
 enum class DropoutMode { off, random, per_unit };
+
+// How DropoutMode::random decides: a unit is kept iff a 16-bit draw is below `threshold`,
+// so the keep probability 1 - p is rounded to a multiple of 2^-16 (exact for p = 0.5,
+// 0.25, 0.125, ...; p = 0.2 keeps 52429/65536 = 0.8000031, p = 0.3 keeps 0.6999969), and
+// a kept unit is multiplied by scale = 65536 / threshold, 1 / the rounded keep, so a mask
+// has mean exactly 1. threshold is at least 1 (p just below 1 keeps 1/65536).
+struct DropoutRule {
+  std::uint32_t threshold;  // 1..65536
+  double scale;
+  double keep() const { return threshold / 65536.0; }
+};
+DropoutRule dropout_rule(double p);
+
+// dst[i] = src[i] * entry e0 + i of the mask of `key`, for i in [0, n); dst may be src.
+// Entry e of a mask: bits 16 (e % 4) .. 16 (e % 4) + 15 of word e / 4 of the SplitMix64
+// stream seeded with `key` (a counter-based generator: four decisions per 64-bit word, the
+// words computed independently and vectorised), kept (times rule.scale) iff below
+// rule.threshold, else 0. A mask of R x C entries is column-major: entry e = c R + r.
+template <typename S>
+void apply_dropout_mask(const S* src, S* dst, Index e0, Index n, const DropoutRule& rule,
+                        std::uint64_t key);
 
 template <typename S>
 class CellStack final : public Cell<S> {
@@ -69,7 +93,11 @@ class CellStack final : public Cell<S> {
                 const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final) override;
 
  private:
-  void draw_masks(Index columns);
+  // Draws the masks of one forward (their keys, or per_unit's values once).
+  void draw_masks();
+  // dst = src * mask k of the last forward (k < N: layer k's input; k = N: the top
+  // output); dst may be src.
+  void apply_mask(std::size_t k, ConstMatrixRef<S> src, MatrixRef<S> dst) const;
   // forward() and infer(): the layers bottom to top (`infer`: their forward-only passes).
   void run_layers(ConstVectorRef<S> theta, ConstMatrixRef<S> x, const SequenceLayout& seq,
                   const CellState<S>* initial, MatrixRef<S> h_out, CellState<S>* final, bool infer);
@@ -81,10 +109,13 @@ class CellStack final : public Cell<S> {
   double p_ = 0;
   DropoutMode mode_ = DropoutMode::per_unit;
   Rng* rng_ = nullptr;
-  bool dropped_ = false;  // whether the last forward() applied masks
-  // Workspace: h_[k] layer k's output (k < N-1, or the top when masked), in_[k] the masked
-  // input of layer k, mask_[k] the mask of layer k's input (k = N: the top output).
-  std::vector<Matrix<S>> h_, in_, mask_, unit_masks_;  // unit_masks_: per_unit's values
+  bool dropped_ = false;                   // whether the last forward() applied masks
+  DropoutMode masked_ = DropoutMode::off;  // and in which mode
+  // The last forward's masks: keys_[k] the stream key of mask k (random), unit_masks_[k]
+  // its values (per_unit); mask k is layer k's input's, mask N the top output's.
+  std::vector<std::uint64_t> keys_;
+  // Workspace: h_[k] layer k's output (k < N-1), in_[k] the masked input of layer k.
+  std::vector<Matrix<S>> h_, in_, unit_masks_;
   std::vector<CellState<S>> initial_, final_;
   Matrix<S> dh_, dx_;
 };
@@ -96,5 +127,9 @@ CellEntry stack_entry(const CellEntry& base, int layers, double dropout);
 
 extern template class CellStack<float>;
 extern template class CellStack<double>;
+extern template void apply_dropout_mask<float>(const float*, float*, Index, Index,
+                                               const DropoutRule&, std::uint64_t);
+extern template void apply_dropout_mask<double>(const double*, double*, Index, Index,
+                                                const DropoutRule&, std::uint64_t);
 
 }  // namespace cellzoo::cells
