@@ -3,6 +3,7 @@ resolve, its task data builds (from ../shared/datasets when a spec needs data an
 shared copy exists; otherwise the error must name the missing file and point at
 scripts/fetch-datasets) and every cell's model fits the task. The paper reproductions have
 the run counts of their protocols, full scale and reduced, and a dry run writes no file."""
+import json
 import os
 import re
 import subprocess
@@ -20,15 +21,16 @@ SHARED = os.environ.get("CELLZOO_SHARED_DATASETS") or os.path.join(SOURCE, "..",
 EXPERIMENTS = os.path.join(SOURCE, "experiments")
 
 JOZEFOWICZ_CELLS = 12
-GRID = 6 * 7 * 5  # init_scale x lr x clip
+JOZEFOWICZ_TRIALS = 220  # about 220 random settings per architecture (papers.md §2.2)
 # Full-scale run counts of the specs whose protocol fixes them.
 EXPECTED_RUNS = {
     "quickstart": 4 * 20,
     "greff2015-jsb": 9 * 200,
-    "jozefowicz2015-arithmetic": JOZEFOWICZ_CELLS * GRID,
-    "jozefowicz2015-xml": JOZEFOWICZ_CELLS * GRID,
-    "jozefowicz2015-ptb": JOZEFOWICZ_CELLS * GRID,
-    "jozefowicz2015-music": JOZEFOWICZ_CELLS * GRID,
+    "jozefowicz2015-arithmetic": JOZEFOWICZ_CELLS * JOZEFOWICZ_TRIALS,
+    "jozefowicz2015-xml": JOZEFOWICZ_CELLS * JOZEFOWICZ_TRIALS,
+    "jozefowicz2015-ptb": JOZEFOWICZ_CELLS * JOZEFOWICZ_TRIALS,
+    "jozefowicz2015-music": JOZEFOWICZ_CELLS * JOZEFOWICZ_TRIALS,
+    "jozefowicz2015-ptb-dropout": 5 * 20,
     "long-range": 3 * 4 * 20,  # cells x lengths (a grid axis) x trials
     "long-range-copy": 3 * 5 * 20,
 }
@@ -75,6 +77,26 @@ def check_missing_data(p, missing, what):
     assert p.returncode == 2, f"{what}: expected exit 2, got {p.returncode}\n{p.stdout}\n{p.stderr}"
     assert missing in p.stderr, f"{what}: the error does not name {missing}\n{p.stderr}"
     assert "scripts/fetch-datasets" in p.stderr, f"{what}: no fetch-datasets hint\n{p.stderr}"
+
+
+def check_budgets(spec, sets, stem):
+    """The paper sized every architecture to a parameter budget: in each trial every cell's
+    whole model has at most the trial's budget and not much less (the solved width is the
+    largest that fits), whatever its layer count."""
+    args = [EXE, "sweep", spec, "--dry-run", "--format", "json", "--set", "trials=6"]
+    for s in sets:
+        args += ["--set", s]
+    p = subprocess.run(args, cwd=SOURCE, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    runs = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    assert runs, p.stdout
+    for r in runs:
+        budget, n = r["param_budget"], r["n_params"]
+        assert budget and 0.9 * budget <= n <= budget, (stem, r["cell"], r["trial"], budget, n)
+    budgets = {}
+    for r in runs:
+        budgets.setdefault(r["trial"], set()).add((r["param_budget"], r["layers"]))
+    assert all(len(b) == 1 for b in budgets.values()), (stem, budgets)  # paired
 
 
 def check_forget_bias_twin():
@@ -142,16 +164,23 @@ def main():
                     p4.stdout + p4.stderr
             if stem.startswith("jozefowicz2015-"):
                 # The paper's LSTM, its ablations and the -b twins resolve as file: cells.
-                for cell in ["lstm.cell", "lstm-b.cell", "lstm-f.cell", "lstm-i.cell",
-                             "lstm-o.cell", "lstm-np-b.cell"]:
+                files = ["lstm.cell", "lstm-b.cell"] if stem.endswith("-dropout") else \
+                    ["lstm.cell", "lstm-b.cell", "lstm-f.cell", "lstm-i.cell", "lstm-o.cell",
+                     "lstm-np-b.cell"]
+                for cell in files:
                     assert f"file:experiments/cells/jozefowicz2015/{cell}: " in p.stdout, \
                         (cell, p.stdout)
-                reduced = dry_run(spec, *sets, "search=random", "trials=20", out=out)
-                assert run_count(reduced, stem + " reduced") == JOZEFOWICZ_CELLS * 20
+                check_budgets(spec, sets, stem)
+                reduced = dry_run(spec, *sets, "trials=20", out=out)
+                cells = 5 if stem.endswith("-dropout") else JOZEFOWICZ_CELLS
+                assert run_count(reduced, stem + " reduced") == cells * 20
 
         # The check that models fit their task can fail: MUT1 needs input size = hidden,
         # so raw one-hot input (embed=0) must be rejected before anything runs.
-        bad = dry_run("experiments/jozefowicz2015-arithmetic.ini", "fixed.embed=0", out=out)
+        # (Under the spec's param_budget a square-input cell's hidden follows embed; at a
+        # fixed width it cannot.)
+        bad = dry_run("experiments/jozefowicz2015-arithmetic.ini", "fixed.param_budget=none",
+                      "fixed.hidden=64", "fixed.embed=0", out=out)
         assert bad.returncode == 2 and "mut1" in bad.stderr, bad.stdout + bad.stderr
         # The lengths are a grid axis: every length's data is built and shown.
         p = dry_run("experiments/long-range.ini", out=out)

@@ -39,13 +39,20 @@ def main():
         os.makedirs(results)
         sweep("experiments/jozefowicz2015-arithmetic.ini",
               os.path.join(results, "jozefowicz2015-arithmetic.h5"),
-              "search=random", "trials=2", "fixed.hidden=8", "fixed.embed=8",
-              "fixed.max_epochs=1", "task.digits=2", "task.n_train=40", "task.n_valid=20",
-              "task.n_test=20")
+              "trials=2", "fixed.param_budget=1500", "fixed.layers=1", "fixed.max_epochs=1",
+              "task.digits=2", "task.n_train=40", "task.n_valid=20", "task.n_test=20")
         sweep("experiments/long-range.ini", os.path.join(results, "long-range.h5"),
               "trials=2", "space.task.length=[5, 10]", "fixed.hidden=4", "fixed.max_epochs=1",
               "task.n_train=32", "task.n_valid=16", "task.n_test=16")
-        names = ["jozefowicz2015-arithmetic", "long-range"]
+        # The dropout table's code path on a stand-in file: the dropout spec's five cells on
+        # toy arithmetic (PTB's 10,000-word evaluation would take minutes).
+        sweep("experiments/jozefowicz2015-arithmetic.ini",
+              os.path.join(results, "jozefowicz2015-ptb-dropout.h5"),
+              "cells=file:experiments/cells/jozefowicz2015/lstm.cell, "
+              "file:experiments/cells/jozefowicz2015/lstm-b.cell, gru, mut3, rnn",
+              "trials=2", "fixed.param_budget=1500", "fixed.layers=1", "fixed.max_epochs=1",
+              "task.digits=2", "task.n_train=40", "task.n_valid=20", "task.n_test=20")
+        names = ["jozefowicz2015-arithmetic", "jozefowicz2015-ptb-dropout", "long-range"]
         if os.path.exists(JSB):
             sweep("experiments/greff2015-jsb.ini",
                   os.path.join(results, "greff2015-jsb.h5"),
@@ -75,6 +82,17 @@ def main():
         for line in rows.values():
             mine = float(line.split("|")[2])
             assert 0 <= mine <= 1, line  # an accuracy
+
+        # The dropout comparison: the paper's perplexities, its order (best first).
+        with open(os.path.join(reports, "jozefowicz2015-ptb-dropout.md")) as f:
+            dropout = [line.split("|") for line in f if line.startswith("| ")
+                       and not line.startswith("| cell")]
+        assert [(r[1].strip(), r[3].strip()) for r in dropout] == [
+            ("lstm-b", "79.8"), ("lstm", "81.4"), ("mut3", "89.5"), ("gru", "91.7"),
+            ("rnn", "97.7")], dropout
+        with open(os.path.join(reports, "jozefowicz2015-table1.md")) as f:
+            head = next(line for line in f if line.startswith("| cell"))
+        assert "arithmetic cellzoo" in head and "ptb" not in head, head  # not a Table 1 column
 
         # Long range: both lengths of every cell, and the figure.
         with open(os.path.join(reports, "long-range-summary.txt")) as f:

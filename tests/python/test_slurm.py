@@ -170,7 +170,7 @@ def exercise(cluster_dir, work, env):
 # same overrides go to the array and to the local run). It runs from the repository root,
 # where its file: cells resolve, and mixes fused and cell-language cells.
 PAPER_SPEC = "experiments/jozefowicz2015-arithmetic.ini"
-PAPER_SETS = ["search=random", "trials=1", "fixed.hidden=8", "fixed.embed=8",
+PAPER_SETS = ["trials=1", "fixed.param_budget=1500", "fixed.layers=1",
               "fixed.max_epochs=1", "task.digits=2", "task.n_train=40", "task.n_valid=20",
               "task.n_test=20"]
 

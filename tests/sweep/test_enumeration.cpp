@@ -10,7 +10,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "framework/sweep/spec.hpp"
@@ -126,11 +128,15 @@ std::vector<RunSpec> eager_expand(const Spec& spec) {
         run.task_options[k] = v.text;
       }
       for (const auto& c : columns) {
-        const auto& text = run.settings.at(c.name);
-        if (c.kind == HyperColumn::Kind::number)
-          run.hyper[c.name] = *parse_number(text);
-        else
-          run.hyper[c.name] = text;
+        const auto it = run.settings.find(c.name);
+        if (it == run.settings.end()) {  // hidden under a param_budget: solved later
+          REQUIRE(c.name == "hidden");
+          run.hyper[c.name] = std::numeric_limits<double>::quiet_NaN();
+        } else if (c.kind == HyperColumn::Kind::number) {
+          run.hyper[c.name] = *parse_number(it->second);
+        } else {
+          run.hyper[c.name] = it->second;
+        }
       }
       std::string key_text =
           "cell=" + cell + "\ntask=" + spec.task + "\nseed=" + std::to_string(run.seed) + "\n";
@@ -158,7 +164,15 @@ void require_same(const RunSpec& lazy, const RunSpec& eager) {
   REQUIRE(lazy.seed == eager.seed);
   REQUIRE(lazy.settings == eager.settings);
   REQUIRE(lazy.task_options == eager.task_options);
-  REQUIRE(lazy.hyper == eager.hyper);
+  // NaN (the hidden a param_budget solves later) equals NaN here.
+  const auto same_value = [](const auto& a, const auto& b) {
+    const auto* x = std::get_if<double>(&a.second);
+    const auto* y = std::get_if<double>(&b.second);
+    if (x && y && std::isnan(*x) && std::isnan(*y)) return a.first == b.first;
+    return a == b;
+  };
+  REQUIRE(std::equal(lazy.hyper.begin(), lazy.hyper.end(), eager.hyper.begin(), eager.hyper.end(),
+                     same_value));
   REQUIRE(lazy.run_key == eager.run_key);
   REQUIRE(lazy.label == eager.label);
   REQUIRE(lazy.config.values == eager.config.values);
@@ -232,13 +246,16 @@ TEST_CASE("lazy enumeration equals the eager expansion on every spec in experime
 }
 
 TEST_CASE("the experiments' run lists are those results files already hold (golden digests)") {
-  // digest(eager_expand(spec)) of each spec, recorded with the expansion of before issue 20.
+  // digest(eager_expand(spec)) of each spec, recorded with the expansion of before issue 20;
+  // the jozefowicz2015-* ones again when those specs took the paper's design (budgets,
+  // layers, random search; issue 17), which no committed results file used.
   const std::map<std::string, std::string> golden = {
       {"greff2015-jsb.ini", "45fd3db4fc73eae5434cb4c87091d1aa"},
-      {"jozefowicz2015-arithmetic.ini", "dfd050207038e83dd475cf493a0502d1"},
-      {"jozefowicz2015-music.ini", "9394c98d373aba4cfd9143ea0c7f50bf"},
-      {"jozefowicz2015-ptb.ini", "7bed44d7f7f4f8f361825e709d09c1c8"},
-      {"jozefowicz2015-xml.ini", "8f879bd65253f7fc71ba54ac07b0e30d"},
+      {"jozefowicz2015-arithmetic.ini", "d64fd121293bd1ab5878e2f2fcb62199"},
+      {"jozefowicz2015-music.ini", "b99353358816ceba225064e1cd65496c"},
+      {"jozefowicz2015-ptb.ini", "03bcbeb3eda4a6abb2eaf51a3edeb758"},
+      {"jozefowicz2015-ptb-dropout.ini", "3ff70786193694e5e2b8206f4b5b754d"},
+      {"jozefowicz2015-xml.ini", "9be3b7daca1fb22d45fad6f262046994"},
       {"long-range-copy.ini", "cb432221fa80b443a1e8cc826caaabf4"},
       {"long-range.ini", "20ecc86c5c470049a495f16c8b218349"},
       {"quickstart.ini", "e7a1dfa6f4190ce51e9affa740546ac0"},
