@@ -21,6 +21,8 @@ SOURCE = os.environ["CELLZOO_SOURCE_DIR"]
 SHARED = os.environ.get("CELLZOO_SHARED_DATASETS") or os.path.join(SOURCE, "..", "shared",
                                                                    "datasets")
 JSB = os.path.join(SHARED, "jsb_chorales", "jsb_chorales.json")
+VERDICTS = ("reproduced", "consistent", "underpowered", "not reproduced", "contradicted",
+            "not testable here")
 
 
 def sweep(spec, out, *sets):
@@ -94,6 +96,15 @@ def main():
             head = next(line for line in f if line.startswith("| cell"))
         assert "arithmetic cellzoo" in head and "ptb" not in head, head  # not a Table 1 column
 
+        # The pre-registered findings of both files get one verdict word each.
+        for name, count in (("jozefowicz2015-arithmetic", 9), ("jozefowicz2015-ptb-dropout", 4)):
+            with open(os.path.join(reports, f"{name}-verdicts.md")) as f:
+                rows = [line for line in f if line.startswith("| ") and "| cell" not in line
+                        and not line.startswith("|---")]
+            assert len(rows) == count, (name, rows)
+            for line in rows:
+                assert line.rstrip().rstrip("|").split("|")[-1].strip().strip("*") in VERDICTS, line
+
         # Long range: both lengths of every cell, and the figure.
         with open(os.path.join(reports, "long-range-summary.txt")) as f:
             summary = f.read().splitlines()
@@ -114,10 +125,8 @@ def main():
             with open(os.path.join(reports, "greff2015-jsb-verdicts.md")) as f:
                 verdict_rows = [line for line in f if line.startswith("| lstm-")]
             assert len(verdict_rows) == 8, verdict_rows
-            words = ("reproduced", "consistent", "underpowered", "not reproduced",
-                     "contradicted", "not testable here")
             for line in verdict_rows:
-                assert line.rstrip().rstrip("|").split("|")[-1].strip().strip("*") in words, line
+                assert line.rstrip().rstrip("|").split("|")[-1].strip().strip("*") in VERDICTS, line
             for png in ("greff2015-jsb-boxplots.png", "greff2015-jsb-marginals.png"):
                 assert os.path.getsize(os.path.join(reports, png)) > 5000, png
     print("ok: reproduction figures and tables from toy runs of the paper specs")
