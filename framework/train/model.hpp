@@ -114,6 +114,8 @@ class Model {
   // Workspace of the last forward().
   Matrix<S> x_, h_, y_, dy_, dx_, dh_;
   Vector<S> err_;               // one column's error or softmax terms
+  std::vector<double> bern_;    // one column's exp(-|y|) and log1p of it (Bernoulli loss)
+  std::vector<double> noise_;   // one batch's input-noise draws
   bool have_gradient_ = false;  // the last pass was forward(): backward() may follow
 };
 

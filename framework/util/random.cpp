@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "framework/util/fast_math.hpp"
+
 namespace cellzoo {
 namespace {
 
@@ -57,6 +59,19 @@ double Rng::uniform(double lo, double hi) {
   return lo + (hi - lo) * uniform();
 }
 
+namespace {
+
+// The pair (r cos theta, r sin theta) of Box-Muller from two uniforms, u1 in (0, 1).
+inline void box_muller(double u1, double u2, double* first, double* second) {
+  const double r = std::sqrt(-2.0 * fastmath::log_normal(u1));
+  double s, c;
+  fastmath::sincos_2pi(2.0 * std::numbers::pi * u2, &s, &c);
+  *first = r * c;
+  *second = r * s;
+}
+
+}  // namespace
+
 double Rng::normal() {
   if (have_spare_) {
     have_spare_ = false;
@@ -65,11 +80,30 @@ double Rng::normal() {
   double u1 = 0;
   while (u1 <= 0) u1 = uniform();
   const double u2 = uniform();
-  const double r = std::sqrt(-2.0 * std::log(u1));
-  const double theta = 2.0 * std::numbers::pi * u2;
-  spare_ = r * std::sin(theta);
+  double first;
+  box_muller(u1, u2, &first, &spare_);
   have_spare_ = true;
-  return r * std::cos(theta);
+  return first;
+}
+
+void Rng::fill_normal(double* out, std::size_t n) {
+  if (n == 0) return;
+  if (have_spare_) {
+    have_spare_ = false;
+    *out++ = spare_;
+    --n;
+  }
+  // The uniforms in normal()'s order, then the arithmetic over all pairs in one loop.
+  const std::size_t pairs = n / 2;
+  for (std::size_t j = 0; j < pairs; ++j) {
+    double u1 = 0;
+    while (u1 <= 0) u1 = uniform();
+    out[2 * j] = u1;
+    out[2 * j + 1] = uniform();
+  }
+  for (std::size_t j = 0; j < pairs; ++j)
+    box_muller(out[2 * j], out[2 * j + 1], &out[2 * j], &out[2 * j + 1]);
+  if (n % 2) out[n - 1] = normal();  // leaves the spare for the next draw
 }
 
 std::uint64_t Rng::below(std::uint64_t n) {

@@ -1,9 +1,11 @@
 // Deterministic random numbers. The standard library's distributions are
 // implementation-defined, so cellzoo draws from its own: xoshiro256** seeded through
-// splitmix64, uniform doubles from the top 53 bits, normals by Box-Muller. Same seed,
+// splitmix64, uniform doubles from the top 53 bits, normals by Box-Muller (with the log,
+// sin and cos of util/fast_math.hpp, so that fill_normal can vectorise them). Same seed,
 // same numbers, on every compiler and platform.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -26,6 +28,9 @@ class Rng {
   std::uint64_t below(std::uint64_t n);                    // uniform integer in [0, n), unbiased
   std::int64_t between(std::int64_t lo, std::int64_t hi);  // uniform integer in [lo, hi]
   bool bernoulli(double p) { return uniform() < p; }
+  // n draws of N(0, 1): the same values as n calls of normal(), bit for bit, and the same
+  // state afterwards, with the Box-Muller arithmetic vectorised over the pairs.
+  void fill_normal(double* out, std::size_t n);
   template <typename It>
   void shuffle(It first, It last) {  // Fisher-Yates, deterministic
     for (auto n = last - first; n > 1; --n) {
