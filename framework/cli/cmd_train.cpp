@@ -208,9 +208,12 @@ int cmd_train(const std::vector<std::string>& args) {
   std::printf("train_loss %.6g  valid_loss %.6g  test_loss %.6g\n", r.train_loss, r.valid_loss,
               r.test_loss);
   std::printf("valid_%s %.6g  test_%s %.6g\n", metric, r.valid_metric, metric, r.test_metric);
-  if (!std::isnan(r.valid_accuracy) || !std::isnan(r.test_accuracy))
+  // The accuracy columns, unless the line above already showed one as the metric.
+  const std::string shown = metric;
+  if ((!std::isnan(r.valid_accuracy) || !std::isnan(r.test_accuracy)) && shown != "accuracy")
     std::printf("valid_accuracy %.6g  test_accuracy %.6g\n", r.valid_accuracy, r.test_accuracy);
-  if (!std::isnan(r.valid_sequence_accuracy) || !std::isnan(r.test_sequence_accuracy))
+  if ((!std::isnan(r.valid_sequence_accuracy) || !std::isnan(r.test_sequence_accuracy)) &&
+      shown != "sequence_accuracy")
     std::printf("valid_sequence_accuracy %.6g  test_sequence_accuracy %.6g\n",
                 r.valid_sequence_accuracy, r.test_sequence_accuracy);
   std::fflush(stdout);

@@ -123,6 +123,12 @@ def main():
         p = run("train", "--cell", "gru", "--task", "chars", "--data", data, "--set", "hidden=8",
                 "--set", "max_epochs=1", "-q")
         assert "valid_accuracy" in p.stdout and "sequence_accuracy" not in p.stdout, p.stdout
+        # Where accuracy is the metric it is shown once, sequence accuracy next to it.
+        p = run("train", "--cell", "gru", "--task", "arithmetic", "--set", "hidden=8",
+                "--set", "max_epochs=1", "--set", "task.digits=2", "--set", "task.n_train=40",
+                "--set", "task.n_valid=20", "--set", "task.n_test=20", "-q")
+        assert p.stdout.count("valid_accuracy") == 1 and \
+            p.stdout.count("valid_sequence_accuracy") == 1, p.stdout
 
         # Files of before the columns: read as NaN, resume (the new runs keep the file's
         # columns), merge with a new shard, report.
