@@ -12,6 +12,8 @@ next to the `cellzoo report` tables in results/reports/:
   greff2015-jsb-boxplots.png     Greff Fig. 3 (all trials and the top 10 %)
   greff2015-jsb-marginals.png    Greff Fig. 4 style: test NLL against each hyperparameter (pooled)
   jozefowicz2015-table1.md       each cell's best test accuracy next to the paper's Table 1
+  jozefowicz2015-arithmetic-sequences.md  each cell's best run's test accuracy and sequence
+                                 accuracy, and how many settings learned
   jozefowicz2015-ptb-dropout.md  each cell's best test perplexity with dropout next to the
                                  paper's dropout table
   long-range*.png, long-range*-summary.txt   the test metric against the length, per cell
@@ -152,6 +154,27 @@ def jozefowicz(tables: dict, out: str) -> None:
         f.write("\n".join(lines) + "\n")
 
 
+def sequence_accuracy(runs: pd.DataFrame, out: str) -> None:
+    """Arithmetic: each cell's run with the best validation accuracy, its test accuracy
+    (per answer character, Table 1's measure) and test sequence accuracy (every answer
+    character right), and the fraction of the cell's settings that learned at all."""
+    ok = runs[(runs["status"].astype(str) == "ok") & np.isfinite(runs["valid_metric"])]
+    lines = ["Arithmetic: each cell's run with the best validation accuracy; its test accuracy",
+             "per answer character (Table 1's measure) and its test sequence accuracy (the",
+             "whole answer right); and how many of the cell's settings reached a test",
+             "accuracy of 0.8.", "",
+             "| cell | test accuracy | test sequence accuracy | settings >= 0.8 |",
+             "|---|---|---|---|"]
+    for cell in sorted(set(map(str, ok["cell"])), key=short_cell):
+        mine = ok[ok["cell"].astype(str) == cell]
+        best = mine.sort_values("valid_metric", ascending=False).iloc[0]
+        learned = int((mine["test_metric"] >= 0.8).sum())
+        lines.append(f"| {short_cell(cell)} | {float(best['test_metric']):.4g} | "
+                     f"{float(best['test_sequence_accuracy']):.4g} | {learned} of {len(mine)} |")
+    with open(os.path.join(out, "jozefowicz2015-arithmetic-sequences.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def jozefowicz_dropout(table: pd.DataFrame, out: str) -> None:
     """The PTB comparison with dropout: each cell's best run next to the paper's perplexity."""
     lines = ["Each cell's test perplexity (at its best validation epoch) of its run with the",
@@ -226,6 +249,8 @@ def main() -> None:
         elif name.startswith("jozefowicz2015-"):
             # top_fraction 0.01 -> the single best run by validation: its test score.
             tables[name] = compare(runs, baseline="gru", top_fraction=0.01)
+            if name == "jozefowicz2015-arithmetic":
+                sequence_accuracy(runs, args.out)
         else:
             long_range(name, runs, args.out)
         findings = os.path.join(FINDINGS, f"{name}.toml")

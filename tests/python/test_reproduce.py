@@ -96,6 +96,15 @@ def main():
             head = next(line for line in f if line.startswith("| cell"))
         assert "arithmetic cellzoo" in head and "ptb" not in head, head  # not a Table 1 column
 
+        # Arithmetic's sequence accuracy next to its per-character accuracy, every cell.
+        with open(os.path.join(reports, "jozefowicz2015-arithmetic-sequences.md")) as f:
+            seq = [line.split("|") for line in f if line.startswith("| ")
+                   and not line.startswith("| cell")]
+        assert len(seq) == 12, seq
+        for r in seq:
+            assert 0 <= float(r[2]) <= 1 and 0 <= float(r[3]) <= 1, r
+            assert r[4].strip().endswith("of 2"), r
+
         # The pre-registered findings of both files get one verdict word each.
         for name, count in (("jozefowicz2015-arithmetic", 9), ("jozefowicz2015-ptb-dropout", 4)):
             with open(os.path.join(reports, f"{name}-verdicts.md")) as f:
