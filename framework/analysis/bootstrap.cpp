@@ -14,7 +14,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr std::uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
 
 // A cell's runs laid out for fast resampling: in value order with their trial keys, and
 // each run's position in that order.
@@ -134,18 +133,11 @@ std::vector<double> grid_thresholds(std::span<const double> pilot_shifts, double
 
 }  // namespace
 
-std::uint64_t splitmix64_mix(std::uint64_t x) {
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 void draw_trials(std::uint64_t seed, std::size_t b, std::size_t trials,
                  std::vector<std::uint32_t>& counts) {
   counts.assign(trials, 0);
   const std::uint64_t first = static_cast<std::uint64_t>(b) * trials + 1;
-  for (std::size_t r = 0; r < trials; ++r)
-    ++counts[splitmix64_mix(seed + (first + r) * kGolden) % trials];
+  for (std::size_t r = 0; r < trials; ++r) ++counts[splitmix64_at(seed, first + r) % trials];
 }
 
 Interval percentile_interval(std::vector<double> values) {

@@ -20,10 +20,12 @@
 #include <span>
 #include <vector>
 
+#include "framework/util/random.hpp"
+
 namespace cellzoo::analysis {
 
-// The splitmix64 finalizer of x (Steele, Lea & Flood 2014).
-std::uint64_t splitmix64_mix(std::uint64_t x);
+// The splitmix64 finalizer of x (Steele, Lea & Flood 2014): util/random.hpp's.
+using cellzoo::splitmix64_mix;
 
 // How often each of `trials` keys is drawn in resample `b` (counts.size() == trials).
 void draw_trials(std::uint64_t seed, std::size_t b, std::size_t trials,

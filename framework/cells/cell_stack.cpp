@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "framework/util/error.hpp"
+#include "framework/util/random.hpp"
 
 namespace cellzoo::cells {
 namespace {
@@ -17,16 +18,6 @@ constexpr std::uint64_t kPerUnitSeed = 0x5eed0d40;
 
 std::string layer_group(int k) {
   return "cell_" + std::to_string(k);
-}
-
-// Word i of the SplitMix64 stream seeded with `key` (Steele et al. 2014, Java's
-// SplittableRandom): a counter-based generator, so the words of a mask are independent
-// of each other and the loop below vectorises.
-inline std::uint64_t splitmix64(std::uint64_t key, std::uint64_t i) {
-  std::uint64_t z = key + (i + 1) * 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 // per_unit's values: 0 or 1/keep, each kept with probability keep, two 32-bit decisions
@@ -71,7 +62,9 @@ void apply_dropout_mask(const S* src, S* dst, Index e0, Index n, const DropoutRu
     const Index offset = (e0 + start) % 4;
     const auto first = static_cast<std::uint64_t>((e0 + start) / 4);
     for (Index w = 0; w < (offset + m + 3) / 4; ++w) {
-      std::uint64_t z = splitmix64(key, first + static_cast<std::uint64_t>(w));
+      // Word w of the mask: output first + w + 1 of the SplitMix64 stream seeded with the
+      // key (counter-based, so the words are independent and this loop vectorises).
+      std::uint64_t z = splitmix64_at(key, first + static_cast<std::uint64_t>(w) + 1);
       if constexpr (std::endian::native == std::endian::big)  // draw j = bits 16j.. of z
         z = (z >> 48) | ((z >> 16) & 0xffff0000ULL) | ((z << 16) & 0xffff00000000ULL) | (z << 48);
       std::memcpy(draws + 4 * w, &z, sizeof z);

@@ -8,11 +8,9 @@
 namespace cellzoo {
 namespace {
 
+// The next output of the SplitMix64 stream whose state is x.
 std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return splitmix64_mix(x += kSplitMix64Gamma);
 }
 
 std::uint64_t rotl(std::uint64_t x, int k) {

@@ -11,6 +11,20 @@
 
 namespace cellzoo {
 
+// SplitMix64 (Steele, Lea & Flood 2014). Output number n (from 1) of the stream seeded with
+// `seed` is splitmix64_mix(seed + n * kSplitMix64Gamma): counter-based, so any output is
+// computed from (seed, n) alone and loops over outputs vectorise (dropout masks, bootstrap
+// draws). Inline for that reason.
+inline constexpr std::uint64_t kSplitMix64Gamma = 0x9e3779b97f4a7c15ULL;
+inline std::uint64_t splitmix64_mix(std::uint64_t x) {  // the finaliser
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+inline std::uint64_t splitmix64_at(std::uint64_t seed, std::uint64_t n) {
+  return splitmix64_mix(seed + n * kSplitMix64Gamma);
+}
+
 // A 64-bit hash of a string (FNV-1a followed by a splitmix64 finaliser).
 std::uint64_t hash64(std::string_view text, std::uint64_t seed = 0);
 
