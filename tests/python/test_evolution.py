@@ -157,9 +157,7 @@ def kill_after(spec, out, min_runs):
 
 def main():
     with tempdir() as d:
-        spec = os.path.join(d, "evo.ini")
-        with open(spec, "w") as f:
-            f.write(SPEC)
+        spec = write_spec(d, text=SPEC)
         one = os.path.join(d, "jobs1.h5")
         two = os.path.join(d, "jobs2.h5")
         p = run("sweep", spec, "--jobs", "1", "--out", one)

@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sweep_support import EXE, tempdir  # noqa: E402
+from sweep_support import EXE, tempdir, write_spec  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "bench"))
 from million_runs import SPEC  # noqa: E402  (the benchmark's tiny spec, 4 cells)
@@ -42,9 +42,7 @@ def peak_mb(args):
 
 def main():
     with tempdir() as d:
-        spec = os.path.join(d, "million.ini")
-        with open(spec, "w") as f:
-            f.write(SPEC)
+        spec = write_spec(d, text=SPEC)
         out = os.path.join(d, "million.h5")
         million = ["--set", "trials=250000"]
         text, mb, seconds = peak_mb(["sweep", spec, "--dry-run", "--out", out] + million)

@@ -7,7 +7,7 @@ import math
 import os
 import sys
 
-from sweep_support import h5py, run, tempdir  # noqa: F401  (skips without h5py)
+from sweep_support import h5py, run, tempdir, write_spec  # noqa: F401  (skips without h5py)
 
 try:
     import pandas  # noqa: F401
@@ -48,9 +48,7 @@ def report(path, *args, check=True):
 
 def main():
     with tempdir() as d:
-        spec = os.path.join(d, "slices.ini")
-        with open(spec, "w") as f:
-            f.write(SPEC)
+        spec = write_spec(d, text=SPEC)
         out = os.path.join(d, "slices.h5")
         run("sweep", spec, "--out", out, "--jobs", "2")
 

@@ -3,7 +3,7 @@ trained by either has the same run_key (the sweep's hash of cell, task, seed and
 with numbers normalised as a spec's are) and the same /runs row, bit for bit."""
 import os
 
-from sweep_support import h5py, run, runs_by_id, tempdir
+from sweep_support import h5py, run, runs_by_id, tempdir, write_spec
 
 SPEC = """\
 name = one
@@ -32,9 +32,7 @@ COLUMNS = ["run_key", "cell", "task", "seed", "status", "train_loss", "valid_los
 
 def test_train_and_sweep_key_one_configuration_alike():
     with tempdir() as d:
-        spec = os.path.join(d, "one.ini")
-        with open(spec, "w") as f:
-            f.write(SPEC)
+        spec = write_spec(d, text=SPEC)
         swept = os.path.join(d, "sweep.h5")
         run("sweep", spec, "--out", swept, "--jobs", "1")
         (s,) = runs_by_id(swept).values()
