@@ -2,13 +2,15 @@
 resolve, its task data builds (from ../shared/datasets when a spec needs data and the
 shared copy exists; otherwise the error must name the missing file and point at
 scripts/fetch-datasets) and every cell's model fits the task. The paper reproductions have
-the run counts of their protocols, full scale and reduced, and a dry run writes no file."""
+the run counts of their protocols, full scale and reduced, and a dry run writes no file.
+Every pre-registered findings file names cells of its spec."""
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 
 EXE = os.environ.get("CELLZOO_EXE", "")
 SOURCE = os.environ.get("CELLZOO_SOURCE_DIR", "")
@@ -119,7 +121,29 @@ def check_forget_bias_twin():
     assert twin != train("lstm.cell", 0), twin
 
 
+def check_findings_files():
+    """Every pre-registered findings file (experiments/findings/*.toml) names an experiment
+    spec, and its baseline and every finding's cell are cells of that spec, spelled as the
+    spec spells them (a misspelt cell would only fail once the results file exists)."""
+    folder = os.path.join(EXPERIMENTS, "findings")
+    names = sorted(f for f in os.listdir(folder) if f.endswith(".toml"))
+    assert "jozefowicz2015-ptb.toml" in names, names
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as f:
+            findings = tomllib.load(f)
+        assert findings["experiment"] == name[:-5], (name, findings["experiment"])
+        with open(os.path.join(EXPERIMENTS, name[:-5] + ".ini")) as f:
+            line = next(x for x in f if re.match(r"cells\s*=", x))
+        cells = [c.strip() for c in line.split("=", 1)[1].split(",")]
+        named = [findings["baseline"]] + [item["cell"] for item in findings["finding"]]
+        for cell in named:
+            assert cell in cells, (name, cell, cells)
+        assert all(item["paper"] in ("worse", "better", "none") for item in findings["finding"])
+        assert findings["reference_effect"] > 0, name
+
+
 def main():
+    check_findings_files()
     specs = sorted(f for f in os.listdir(EXPERIMENTS) if f.endswith(".ini"))
     assert set(EXPECTED_RUNS) <= {s[:-4] for s in specs}, specs
     counts, skipped = {}, []
