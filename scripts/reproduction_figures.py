@@ -14,6 +14,9 @@ next to the `cellzoo report` tables in results/reports/:
   jozefowicz2015-table1.md       each cell's best test accuracy next to the paper's Table 1
   jozefowicz2015-arithmetic-sequences.md  each cell's best run's test accuracy and sequence
                                  accuracy, and how many settings learned
+  jozefowicz2015-xml-levels.md   each cell's best run's test accuracy next to the task's
+                                 ceiling and the no-recall level (cellzoo_analysis.xml_levels),
+                                 and how many settings passed the latter
   jozefowicz2015-ptb-dropout.md  each cell's best test perplexity with dropout next to the
                                  paper's dropout table
   long-range*.png, long-range*-summary.txt   the test metric against the length, per cell
@@ -37,6 +40,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cellzoo_analysis import ResultsError, compare, importance, load_runs, plots  # noqa: E402
 from cellzoo_analysis.verdicts import load_findings, markdown, verdicts  # noqa: E402
+from cellzoo_analysis.xml_levels import xml_levels  # noqa: E402
 
 ALL = ["greff2015-jsb", "jozefowicz2015-arithmetic", "jozefowicz2015-xml", "jozefowicz2015-music",
        "jozefowicz2015-ptb", "jozefowicz2015-ptb-dropout", "long-range", "long-range-copy"]
@@ -154,24 +158,55 @@ def jozefowicz(tables: dict, out: str) -> None:
         f.write("\n".join(lines) + "\n")
 
 
+def best_by_validation(runs: pd.DataFrame):
+    """(cell's short name, the cell's finished runs, its run with the best validation
+    score) for every cell, in short-name order."""
+    ok = runs[(runs["status"].astype(str) == "ok") & np.isfinite(runs["valid_metric"])]
+    for cell in sorted(set(map(str, ok["cell"])), key=short_cell):
+        mine = ok[ok["cell"].astype(str) == cell]
+        yield short_cell(cell), mine, mine.sort_values("valid_metric", ascending=False).iloc[0]
+
+
 def sequence_accuracy(runs: pd.DataFrame, out: str) -> None:
     """Arithmetic: each cell's run with the best validation accuracy, its test accuracy
     (per answer character, Table 1's measure) and test sequence accuracy (every answer
     character right), and the fraction of the cell's settings that learned at all."""
-    ok = runs[(runs["status"].astype(str) == "ok") & np.isfinite(runs["valid_metric"])]
     lines = ["Arithmetic: each cell's run with the best validation accuracy; its test accuracy",
              "per answer character (Table 1's measure) and its test sequence accuracy (the",
              "whole answer right); and how many of the cell's settings reached a test",
              "accuracy of 0.8.", "",
              "| cell | test accuracy | test sequence accuracy | settings >= 0.8 |",
              "|---|---|---|---|"]
-    for cell in sorted(set(map(str, ok["cell"])), key=short_cell):
-        mine = ok[ok["cell"].astype(str) == cell]
-        best = mine.sort_values("valid_metric", ascending=False).iloc[0]
+    for name, mine, best in best_by_validation(runs):
         learned = int((mine["test_metric"] >= 0.8).sum())
-        lines.append(f"| {short_cell(cell)} | {float(best['test_metric']):.4g} | "
+        lines.append(f"| {name} | {float(best['test_metric']):.4g} | "
                      f"{float(best['test_sequence_accuracy']):.4g} | {learned} of {len(mine)} |")
     with open(os.path.join(out, "jozefowicz2015-arithmetic-sequences.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def xml_reference(runs: pd.DataFrame, out: str) -> None:
+    """XML: each cell's run with the best validation accuracy, its test accuracy, next to
+    what the generator allows (the Bayes ceiling) and the most a predictor scores that
+    cannot recall tag names; and how many of the cell's settings passed that level."""
+    options = {k: int(runs[f"task.{k}"].iloc[0]) if k == "max_steps" else
+               float(runs[f"task.{k}"].iloc[0])
+               for k in ("max_steps", "close_p") if f"task.{k}" in runs.columns}
+    levels = xml_levels(**options)
+    lines = ["XML: each cell's run with the best validation accuracy and its test accuracy,",
+             f"against the task's Bayes ceiling ({levels.ceiling:.3f}) and the most a",
+             f"predictor scores that cannot recall tag names ({levels.no_recall:.3f}); both",
+             f"by Monte Carlo over {levels.documents} documents of the generator",
+             "(scripts/cellzoo_analysis/xml_levels.py). A setting above the second has",
+             "learned to close tags by name.", "",
+             "| cell | test accuracy | of the ceiling | settings above no-recall |",
+             "|---|---|---|---|"]
+    for name, mine, best_run in best_by_validation(runs):
+        best = float(best_run["test_metric"])
+        recalled = int((mine["test_metric"] > levels.no_recall).sum())
+        lines.append(f"| {name} | {best:.4g} | {best / levels.ceiling:.3f} | "
+                     f"{recalled} of {len(mine)} |")
+    with open(os.path.join(out, "jozefowicz2015-xml-levels.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
@@ -251,6 +286,8 @@ def main() -> None:
             tables[name] = compare(runs, baseline="gru", top_fraction=0.01)
             if name == "jozefowicz2015-arithmetic":
                 sequence_accuracy(runs, args.out)
+            elif name == "jozefowicz2015-xml":
+                xml_reference(runs, args.out)
         else:
             long_range(name, runs, args.out)
         findings = os.path.join(FINDINGS, f"{name}.toml")

@@ -111,6 +111,17 @@ def main():
             assert 0 <= float(r[2]) <= 1 and 0 <= float(r[3]) <= 1, r
             assert r[4].strip().endswith("of 2"), r
 
+        # XML: every cell's best accuracy against the generator's two reference levels.
+        with open(os.path.join(reports, "jozefowicz2015-xml-levels.md")) as f:
+            text = f.read()
+        assert "Bayes ceiling (0.648)" in text and "recall tag names (0.307)" in text, text
+        levels = [line.split("|") for line in text.splitlines() if line.startswith("| ")
+                  and not line.startswith("| cell")]
+        assert len(levels) == 12, levels
+        for r in levels:
+            assert abs(float(r[3]) - float(r[2]) / 0.6478) < 2e-3, r
+            assert r[4].strip().endswith("of 2"), r
+
         # The pre-registered findings of both files get one verdict word each.
         for name, count in (("jozefowicz2015-arithmetic", 9), ("jozefowicz2015-xml", 9),
                             ("jozefowicz2015-ptb-dropout", 4)):
