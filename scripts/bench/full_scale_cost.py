@@ -114,13 +114,13 @@ def main():
     print("|---|---|---|---|---|")
     if "arithmetic" in only:
         synthetic(args.exe, "jozefowicz2015-arithmetic", "arithmetic",
-                  ["task.n_train=1000", "task.n_valid=100", "task.n_test=100",
+                  ["task.n_train=5000", "task.n_valid=500", "task.n_test=500",
                    "task.operands=uniform_digits", "task.distractor_p=0.3"],
                   dict(sets=["task.digits=8"], budgets=[250000, 1000000]),
                   dict(sets=["task.digits=3"], budgets=[100000]), 1)
     if "xml" in only:
         synthetic(args.exe, "jozefowicz2015-xml", "xml",
-                  ["task.n_train=200", "task.n_valid=20", "task.n_test=20"],
+                  ["task.n_train=500", "task.n_valid=50", "task.n_test=50"],
                   dict(sets=[], budgets=[250000, 1000000]),
                   dict(sets=[], budgets=[50000]), 5000 / 2000)
     ptb_data = os.path.join(args.data, "ptb")
