@@ -121,9 +121,12 @@ def greff(runs: pd.DataFrame, out: str) -> None:
     plots.close(fig)
 
 
+TABLE1_TASKS = ["jozefowicz2015-arithmetic", "jozefowicz2015-xml", "jozefowicz2015-ptb",
+                "jozefowicz2015-music"]
+
+
 def jozefowicz(tables: dict, out: str) -> None:
-    tasks = [t for t in ["jozefowicz2015-arithmetic", "jozefowicz2015-xml", "jozefowicz2015-ptb",
-                         "jozefowicz2015-music"] if t in tables]
+    tasks = [t for t in TABLE1_TASKS if t in tables]
     head = "| cell |" + "".join(
         f" {t.split('-')[1]} cellzoo | {t.split('-')[1]} paper |" if t in PAPER_COLUMN
         else f" {t.split('-')[1]} cellzoo |" for t in tasks)
@@ -297,6 +300,12 @@ def main() -> None:
                 f.write(markdown(table))
         print(f"wrote the figures of {name} to {args.out}")
     if tables:
+        # Table 1 has a column per task file in --results, also those not named this time
+        # (rewriting one task's reports must not drop the others' columns).
+        for name in TABLE1_TASKS:
+            path = os.path.join(args.results, f"{name}.h5")
+            if name not in tables and os.path.exists(path):
+                tables[name] = compare(load_runs(path), baseline="gru", top_fraction=0.01)
         jozefowicz(tables, args.out)
 
 
