@@ -58,6 +58,21 @@ def main():
         assert p.returncode == 1 and f"{nudged} is in no re-derived report" in p.stderr, \
             (number, nudged, p.stderr)
 
+        # So is the upper end of a range ("0.141-0.188"), nudged the same way.
+        prose = re.sub(r"```.*?```|<!--.*?-->", "", re.sub(
+            r"<!-- include .*?<!-- end include -->", "", doc, flags=re.S), flags=re.S)
+        ranged = re.search(r"(?<=\d)-(\d+\.\d*[1-8])(?![\w.])", prose)
+        assert ranged, "docs/reproductions.md quotes no range of decimal numbers"
+        upper = ranged.group(1)
+        nudged = upper[:-1] + str(int(upper[-1]) + 1)
+        context = prose[max(0, ranged.start() - 40):ranged.end()]  # locates it in the doc
+        assert doc.count(context) == 1, context
+        with open(edited, "w") as f:
+            f.write(doc.replace(context, context[:-len(upper)] + nudged))
+        p = check(edited)
+        assert p.returncode == 1 and f"{nudged} is in no re-derived report" in p.stderr, \
+            (upper, nudged, p.stderr)
+
         # An include block edited by hand is caught.
         block = re.search(r"<!-- include (\S+) -->\n(.*?)<!-- end include -->", doc, re.S)
         assert block, "docs/reproductions.md includes no generated report"
