@@ -21,7 +21,9 @@ std::int64_t model_parameter_count(const cells::CellEntry& cell, const datasets:
 // The largest hidden size in [1, 1e6] whose model has at most `budget` parameters (the
 // count grows with H). Throws cellzoo::Error when even the smallest possible model is
 // larger, naming its parameter count; for a square-input cell with a fixed input size
-// (embed = N, or embed = 0: the task's input size) the only possible H is that size.
+// (embed = N, or embed = 0: the task's input size) the only possible H is that size, and
+// it is an error too when that model has under half the budget (the budget cannot size
+// the cell, so a comparison at equal budgets would not be one).
 int solve_hidden(const cells::CellEntry& cell, const datasets::TaskInfo& task,
                  const TrainConfig& hyper, std::int64_t budget);
 

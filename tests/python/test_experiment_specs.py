@@ -206,6 +206,11 @@ def main():
         bad = dry_run("experiments/jozefowicz2015-arithmetic.ini", "fixed.param_budget=none",
                       "fixed.hidden=64", "fixed.embed=0", out=out)
         assert bad.returncode == 2 and "mut1" in bad.stderr, bad.stdout + bad.stderr
+        # Under the budget, embed=0 would fix MUT1's hidden at the 25 symbols, a model far
+        # below the budget: one error before anything runs, pointing at embed = auto.
+        bad = dry_run("experiments/jozefowicz2015-arithmetic.ini", "fixed.embed=0", out=out)
+        assert bad.returncode == 2 and "fixes hidden at 25" in bad.stderr and \
+            "embed = auto" in bad.stderr, bad.stdout + bad.stderr
         # The lengths are a grid axis: every length's data is built and shown.
         p = dry_run("experiments/long-range.ini", out=out)
         for length in [50, 100, 200, 400]:

@@ -3,6 +3,7 @@
 // force over H; a budget below the smallest model names that model's size.
 #include <catch2/catch.hpp>
 
+#include <string>
 #include <vector>
 
 #include "framework/cells/registry.hpp"
@@ -63,7 +64,11 @@ TEST_CASE("the solved hidden is the largest whose whole model fits the budget", 
           for (std::int64_t budget : {300, 2000, 9000, 40000, 150000}) {
             INFO(name << " inputs " << task->input_size << " layers " << layers << " embed "
                       << embed << " budget " << budget);
-            const int expected = brute_force(count, budget);
+            int expected = brute_force(count, budget);
+            // A square-input cell at a fixed input size under half the budget: refused.
+            if (expected != 0 && cell.info.square_input && std::string(embed) != "auto" &&
+                2 * count[static_cast<std::size_t>(expected)] < budget)
+              expected = 0;
             if (expected == 0) {
               CHECK_THROWS_AS(solve_hidden(cell, *task, c, budget), Error);
               continue;
@@ -80,6 +85,25 @@ TEST_CASE("the solved hidden is the largest whose whole model fits the budget", 
           }
         }
   }
+}
+
+TEST_CASE("a square-input cell whose embed fixes hidden far below the budget is refused",
+          "[train][budget]") {
+  const auto task = task_info(datasets::InputKind::one_hot, 25, 25);  // arithmetic's sizes
+  const auto mut1 = cells::CellRegistry::instance().get("mut1");
+  auto c = resolve({{"embed", "0"}});
+  c.hidden = 25;
+  const auto n = model_parameter_count(mut1, task, c);
+  CHECK(solve_hidden(mut1, task, c, 2 * n) == 25);  // at half the budget: still allowed
+  try {
+    (void)solve_hidden(mut1, task, c, 250000);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("fixes hidden at 25"));
+    CHECK_THAT(e.what(), Catch::Contains(std::to_string(n) + " parameters, under half"));
+    CHECK_THAT(e.hint(), Catch::Contains("embed = auto"));
+  }
+  CHECK(solve_hidden(mut1, task, resolve({{"embed", "auto"}}), 250000) > 25);
 }
 
 TEST_CASE("a budget below the smallest model names the smallest possible count",
