@@ -42,36 +42,34 @@ def main():
     # The committed reports equal the re-derived ones now, so they stand in for them below.
     with open(DOC) as f:
         doc = f.read()
-    body = re.sub(r"```.*?```|<!--.*?-->", "", doc, flags=re.S)
+    # The prose: include blocks out first (their markers are comments), then code and comments.
+    prose = re.sub(r"```.*?```|<!--.*?-->", "", re.sub(
+        r"<!-- include .*?<!-- end include -->", "", doc, flags=re.S), flags=re.S)
     with tempdir() as d:
         edited = os.path.join(d, "doc.md")
 
-        # A quoted number nudged in its last digit is caught, with its line.
-        quoted = re.search(r"(?<![\w.\-])\d+\.\d*[1-8](?![\w.])",
-                           re.sub(r"<!-- include .*?<!-- end include -->", "", body, flags=re.S))
-        assert quoted, "docs/reproductions.md quotes no decimal number outside includes"
-        number = quoted.group(0)
-        nudged = number[:-1] + str(int(number[-1]) + 1)
-        with open(edited, "w") as f:
-            f.write(doc.replace(number, nudged, 1))
-        p = check(edited)
-        assert p.returncode == 1 and f"{nudged} is in no re-derived report" in p.stderr, \
-            (number, nudged, p.stderr)
+        def expect_nudge_caught(match, group):
+            """The doc with the number of `match`'s `group` (in the prose) one higher in its
+            last digit must fail the check, naming that number."""
+            number = match.group(group)
+            nudged = number[:-1] + str(int(number[-1]) + 1)
+            context = prose[max(0, match.end(group) - len(number) - 40):match.end(group)]
+            assert doc.count(context) == 1, context  # locates this occurrence in the doc
+            with open(edited, "w") as f:
+                f.write(doc.replace(context, context[:-len(number)] + nudged))
+            p = check(edited)
+            assert p.returncode == 1 and f"{nudged} is in no re-derived report" in p.stderr, \
+                (number, nudged, p.stderr)
 
-        # So is the upper end of a range ("0.141-0.188"), nudged the same way.
-        prose = re.sub(r"```.*?```|<!--.*?-->", "", re.sub(
-            r"<!-- include .*?<!-- end include -->", "", doc, flags=re.S), flags=re.S)
+        # A quoted number nudged in its last digit is caught, with its line.
+        quoted = re.search(r"(?<![\w.\-])\d+\.\d*[1-8](?![\w.])", prose)
+        assert quoted, "docs/reproductions.md quotes no decimal number outside includes"
+        expect_nudge_caught(quoted, 0)
+
+        # So is the upper end of a range ("0.141-0.188").
         ranged = re.search(r"(?<=\d)-(\d+\.\d*[1-8])(?![\w.])", prose)
         assert ranged, "docs/reproductions.md quotes no range of decimal numbers"
-        upper = ranged.group(1)
-        nudged = upper[:-1] + str(int(upper[-1]) + 1)
-        context = prose[max(0, ranged.start() - 40):ranged.end()]  # locates it in the doc
-        assert doc.count(context) == 1, context
-        with open(edited, "w") as f:
-            f.write(doc.replace(context, context[:-len(upper)] + nudged))
-        p = check(edited)
-        assert p.returncode == 1 and f"{nudged} is in no re-derived report" in p.stderr, \
-            (upper, nudged, p.stderr)
+        expect_nudge_caught(ranged, 1)
 
         # An include block edited by hand is caught.
         block = re.search(r"<!-- include (\S+) -->\n(.*?)<!-- end include -->", doc, re.S)
