@@ -125,6 +125,12 @@ TABLE1_TASKS = ["jozefowicz2015-arithmetic", "jozefowicz2015-xml", "jozefowicz20
                 "jozefowicz2015-music"]
 
 
+def best_run_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """compare() against the GRU with top_fraction 0.01: the top group is each cell's
+    single best run by validation, its top_mean that run's test score."""
+    return compare(runs, baseline="gru", top_fraction=0.01)
+
+
 def jozefowicz(tables: dict, out: str) -> None:
     tasks = [t for t in TABLE1_TASKS if t in tables]
     head = "| cell |" + "".join(
@@ -192,9 +198,9 @@ def xml_reference(runs: pd.DataFrame, out: str) -> None:
     """XML: each cell's run with the best validation accuracy, its test accuracy, next to
     what the generator allows (the Bayes ceiling) and the most a predictor scores that
     cannot recall tag names; and how many of the cell's settings passed that level."""
-    options = {k: int(runs[f"task.{k}"].iloc[0]) if k == "max_steps" else
-               float(runs[f"task.{k}"].iloc[0])
-               for k in ("max_steps", "close_p") if f"task.{k}" in runs.columns}
+    options = {k: kind(runs[f"task.{k}"].iloc[0])
+               for k, kind in (("max_steps", int), ("close_p", float))
+               if f"task.{k}" in runs.columns}
     levels = xml_levels(**options)
     lines = ["XML: each cell's run with the best validation accuracy and its test accuracy,",
              f"against the task's Bayes ceiling ({levels.ceiling:.3f}) and the most a",
@@ -283,10 +289,9 @@ def main() -> None:
         if name == "greff2015-jsb":
             greff(runs, args.out)
         elif name == "jozefowicz2015-ptb-dropout":
-            jozefowicz_dropout(compare(runs, baseline="gru", top_fraction=0.01), args.out)
+            jozefowicz_dropout(best_run_table(runs), args.out)
         elif name.startswith("jozefowicz2015-"):
-            # top_fraction 0.01 -> the single best run by validation: its test score.
-            tables[name] = compare(runs, baseline="gru", top_fraction=0.01)
+            tables[name] = best_run_table(runs)
             if name == "jozefowicz2015-arithmetic":
                 sequence_accuracy(runs, args.out)
             elif name == "jozefowicz2015-xml":
@@ -305,7 +310,7 @@ def main() -> None:
         for name in TABLE1_TASKS:
             path = os.path.join(args.results, f"{name}.h5")
             if name not in tables and os.path.exists(path):
-                tables[name] = compare(load_runs(path), baseline="gru", top_fraction=0.01)
+                tables[name] = best_run_table(load_runs(path))
         jozefowicz(tables, args.out)
 
 
