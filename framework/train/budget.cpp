@@ -34,18 +34,18 @@ int solve_hidden(const cells::CellEntry& cell, const datasets::TaskInfo& task,
   if (cell.info.square_input && hyper.embed >= 0) {  // the input size fixes H
     const auto only = static_cast<int>(hyper.embed == 0 ? task.input_size : hyper.embed);
     const auto n = count(only);
+    const std::string fixed =
+        what + "cell " + cell.info.name +
+        " takes input size = hidden, so embed = " + std::to_string(hyper.embed);
     if (n > budget)
-      throw Error(what + "cell " + cell.info.name + " takes input size = hidden, so embed = " +
-                      std::to_string(hyper.embed) + " allows only hidden " + std::to_string(only) +
-                      ", whose model has " + std::to_string(n) +
-                      " parameters; the smallest possible count is " + std::to_string(n),
+      throw Error(fixed + " allows only hidden " + std::to_string(only) + ", whose model has " +
+                      std::to_string(n) + " parameters; the smallest possible count is " +
+                      std::to_string(n),
                   budget_hint(n) + " (or embed = auto)");
     // Far below the budget the cell would be compared with cells twice its size or more:
     // the budget cannot size it, so say so instead of running an unequal comparison.
     if (2 * n < budget)
-      throw Error(what + "cell " + cell.info.name +
-                      " takes input size = hidden, so embed = " + std::to_string(hyper.embed) +
-                      " fixes hidden at " + std::to_string(only) + ", whose model has " +
+      throw Error(fixed + " fixes hidden at " + std::to_string(only) + ", whose model has " +
                       std::to_string(n) + " parameters, under half the budget",
                   "set embed = auto (an embedding of size hidden, counted in the budget), or "
                   "embed = N with a model near the budget, or hidden instead of param_budget");
