@@ -51,6 +51,32 @@ TEST_CASE("words: streams with <eos>, vocabulary from train, <unk> for unknowns"
   CHECK(d.info.baseline == Approx(std::pow(std::pow(14.0, 5) / 108.0, 0.2)));
 }
 
+TEST_CASE("words: train_tokens keeps the head of the training stream, not its vocabulary",
+          "[datasets][words]") {
+  const auto dir = scratch_dir("words_train_tokens");
+  write_file(dir / "train.txt", "a b\nc d\n");  // a b <eos> c d <eos>
+  write_file(dir / "valid.txt", "d a\n");
+  write_file(dir / "test.txt", "c\n");
+  const TaskData d = build_text("words", dir, {{"train_tokens", "4"}});
+  CHECK(decode(d, d.train_stream) == Tokens{"a", "b", "<eos>", "c"});
+  // "d" is never trained on but stays a word of its own: valid has no <unk> to fall to.
+  CHECK(d.vocabulary == Tokens{"<eos>", "a", "b", "c", "d"});
+  CHECK(decode(d, d.valid_stream) == Tokens{"d", "a", "<eos>"});
+  CHECK_THAT(d.info.description, Contains("first 4 tokens"));
+  // Baseline from the truncated stream: add-one over 4 + 5 counts, d 1/9, a 2/9, <eos> 2/9.
+  CHECK(d.info.baseline == Approx(std::cbrt(729.0 / 4.0)));
+  CHECK(build_text("words", dir, {{"train_tokens", "0"}}).train_stream.size() == 6);
+  CHECK(build_text("words", dir, {{"train_tokens", "6"}}).train_stream.size() == 6);
+
+  const auto msg = error_of([&] { build_text("words", dir, {{"train_tokens", "7"}}); });
+  CHECK_THAT(msg, Contains("train_tokens = 7 exceeds the 6 tokens of"));
+  CHECK_THAT(msg, Contains("at most 6, or 0 for all of them"));
+  CHECK_THAT(error_of([&] {
+               build_text("words", dir, {{"train_tokens", "-1"}});
+             }),
+             Contains("out of range"));
+}
+
 TEST_CASE("words: PTB file names win over plain ones", "[datasets][words]") {
   const auto dir = scratch_dir("words_ptb_names");
   for (const char* s : {"train", "valid", "test"}) {
