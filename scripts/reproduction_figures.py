@@ -19,6 +19,8 @@ next to the `cellzoo report` tables in results/reports/:
                                  and how many settings passed the latter
   jozefowicz2015-ptb-dropout.md  each cell's best test perplexity with dropout next to the
                                  paper's dropout table
+  jozefowicz2015-ptb-dropout-overfitting.md  the reduced run's regime: one GRU setting
+                                 trained without and with dropout (results/data/controls/)
   long-range*.png, long-range*-summary.txt   the test metric against the length, per cell
 Experiments whose file does not exist are skipped with a note.
 """
@@ -38,7 +40,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cellzoo_analysis import ResultsError, compare, importance, load_runs, plots  # noqa: E402
+from cellzoo_analysis import (ResultsError, compare, importance,  # noqa: E402
+                              load_curves, load_runs, plots)
 from cellzoo_analysis.verdicts import load_findings, markdown, verdicts  # noqa: E402
 from cellzoo_analysis.xml_levels import xml_levels  # noqa: E402
 
@@ -219,14 +222,19 @@ def xml_reference(runs: pd.DataFrame, out: str) -> None:
         f.write("\n".join(lines) + "\n")
 
 
-def jozefowicz_dropout(table: pd.DataFrame, out: str) -> None:
+def jozefowicz_dropout(runs: pd.DataFrame, out: str) -> None:
     """The PTB comparison with dropout: each cell's best run next to the paper's perplexity."""
+    table = best_run_table(runs)
     lines = ["Each cell's test perplexity (at its best validation epoch) of its run with the",
              "best validation score, with dropout, next to Jozefowicz et al. 2015's PTB",
              "comparison with dropout (large models, test perplexity; lower is better).",
              "Reduced scale: a smaller parameter budget and fewer settings than the paper",
-             "(the spec's header and docs/reproductions.md).", "",
-             "| cell | cellzoo | paper |", "|---|---|---|"]
+             "(the spec's header and docs/reproductions.md)."]
+    tokens = runs["task.train_tokens"] if "task.train_tokens" in runs.columns else None
+    if tokens is not None and (tokens > 0).all() and tokens.nunique() == 1:
+        lines.append(f"Trained on the first {int(tokens.iloc[0]):,} tokens of the training "
+                     "file only, so the levels are far above the paper's: compare the order.")
+    lines += ["", "| cell | cellzoo | paper |", "|---|---|---|"]
     rows = sorted(table["cell"], key=lambda c: PAPER_DROPOUT.get(short_cell(c), float("inf")))
     for c in rows:
         mine = float(table[table["cell"] == c]["top_mean"].iloc[0])
@@ -234,6 +242,47 @@ def jozefowicz_dropout(table: pd.DataFrame, out: str) -> None:
         lines.append(f"| {short_cell(c)} | {mine:.4g} | " +
                      (f"{paper:.4g} |" if paper else "- |"))
     with open(os.path.join(out, "jozefowicz2015-ptb-dropout.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# One GRU setting of the reduced dropout comparison trained twice, without and with
+# dropout (scripts/reproduce jozefowicz2015-ptb-dropout writes both with `cellzoo train`).
+DROPOUT_CONTROLS = {0.0: "jozefowicz2015-ptb-dropout-gru-dropout0.h5",
+                    0.5: "jozefowicz2015-ptb-dropout-gru-dropout0.5.h5"}
+
+
+def dropout_overfitting(results: str, out: str) -> None:
+    """Whether the reduced dropout comparison is in dropout's regime: the same model and
+    setting without dropout overfits (validation perplexity turns up while the training
+    loss falls) and with dropout does not."""
+    paths = {d: os.path.join(results, "controls", f) for d, f in DROPOUT_CONTROLS.items()}
+    missing = [p for p in paths.values() if not os.path.exists(p)]
+    if missing:
+        print(f"skipped the dropout control: {missing[0]} does not exist", file=sys.stderr)
+        return
+    curves = {d: load_curves(p).set_index("epoch") for d, p in paths.items()}
+    settings = load_runs(paths[0.0]).iloc[0]
+    lines = ["The reduced PTB dropout comparison's regime: a GRU of "
+             f"{int(settings['n_params']):,} parameters ({int(settings['layers'])} layers, hidden "
+             f"{int(settings['hidden'])}) on the first {int(settings['task.train_tokens']):,} "
+             f"training tokens, lr {settings['lr']:g}, clip {settings['clip']:g}, init scale "
+             f"{settings['init_scale']:g}, trained without and with dropout 0.5; per epoch its "
+             "training loss (with dropout active) and validation perplexity.", "",
+             "| epoch | no dropout: train loss | valid perplexity | dropout 0.5: train loss "
+             "| valid perplexity |", "|---|---|---|---|---|"]
+    for epoch in curves[0.0].index.union(curves[0.5].index):
+        cells = []
+        for d in (0.0, 0.5):
+            c = curves[d]
+            cells += ([f"{c.at[epoch, 'train_loss']:.3f}", f"{c.at[epoch, 'valid_metric']:.1f}"]
+                      if epoch in c.index else ["-", "-"])
+        lines.append(f"| {epoch} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for d in (0.0, 0.5):
+        c = curves[d]["valid_metric"]
+        lines.append(f"- dropout {d:g}: best validation perplexity {c.min():.1f} at epoch "
+                     f"{int(c.idxmin())} of {len(c)}, {c.iloc[-1]:.1f} at the last")
+    with open(os.path.join(out, "jozefowicz2015-ptb-dropout-overfitting.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
@@ -289,7 +338,8 @@ def main() -> None:
         if name == "greff2015-jsb":
             greff(runs, args.out)
         elif name == "jozefowicz2015-ptb-dropout":
-            jozefowicz_dropout(best_run_table(runs), args.out)
+            jozefowicz_dropout(runs, args.out)
+            dropout_overfitting(args.results, args.out)
         elif name.startswith("jozefowicz2015-"):
             tables[name] = best_run_table(runs)
             if name == "jozefowicz2015-arithmetic":
