@@ -75,6 +75,8 @@ void register_task_words(TaskRegistry& registry) {
                  "the vocabulary is still the whole training file's"}}};
   e.build = [](const TaskOptions& options, std::uint64_t /*seed: the data are fixed*/) {
     const SplitFiles files = find_split_files(options, "words", {"ptb.{}.txt", "{}.txt"});
+    // Read before the corpus, so that a malformed value is reported without reading it.
+    const auto train_tokens = option_int(options, "words", "train_tokens", 0, 1'000'000'000'000);
     const std::string train_text = read_text_file(files.train, "words");
     WordIds ids;
     ids.emplace(kEos, 0);
@@ -109,7 +111,6 @@ void register_task_words(TaskRegistry& registry) {
       if (out.empty()) throw Error("words: the file '" + path.string() + "' has no words");
     };
     encode(files.train, train_text, data.train_stream);
-    const auto train_tokens = option_int(options, "words", "train_tokens", 0, 1'000'000'000'000);
     if (train_tokens > static_cast<std::int64_t>(data.train_stream.size()))
       throw Error("words: train_tokens = " + std::to_string(train_tokens) + " exceeds the " +
                       std::to_string(data.train_stream.size()) + " tokens of " +
