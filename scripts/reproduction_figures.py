@@ -272,14 +272,13 @@ def dropout_overfitting(results: str, out: str) -> None:
              "| valid perplexity |", "|---|---|---|---|---|"]
     for epoch in curves[0.0].index.union(curves[0.5].index):
         cells = []
-        for d in (0.0, 0.5):
-            c = curves[d]
+        for c in curves.values():
             cells += ([f"{c.at[epoch, 'train_loss']:.3f}", f"{c.at[epoch, 'valid_metric']:.1f}"]
                       if epoch in c.index else ["-", "-"])
         lines.append(f"| {epoch} | " + " | ".join(cells) + " |")
     lines.append("")
-    for d in (0.0, 0.5):
-        c = curves[d]["valid_metric"]
+    for d, dropout_curves in curves.items():
+        c = dropout_curves["valid_metric"]
         lines.append(f"- dropout {d:g}: best validation perplexity {c.min():.1f} at epoch "
                      f"{int(c.idxmin())} of {len(c)}, {c.iloc[-1]:.1f} at the last")
     with open(os.path.join(out, "jozefowicz2015-ptb-dropout-overfitting.md"), "w") as f:
