@@ -17,6 +17,8 @@ next to the `cellzoo report` tables in results/reports/:
   jozefowicz2015-xml-levels.md   each cell's best run's test accuracy next to the task's
                                  ceiling and the no-recall level (cellzoo_analysis.xml_levels),
                                  and how many settings passed the latter
+  jozefowicz2015-ptb-settings.md  PTB without dropout: every paired setting's test accuracy
+                                 per cell, and how often each cell is below the GRU
   jozefowicz2015-ptb-dropout.md  each cell's best test perplexity with dropout next to the
                                  paper's dropout table
   jozefowicz2015-ptb-dropout-overfitting.md  the reduced run's regime: one GRU setting
@@ -222,6 +224,36 @@ def xml_reference(runs: pd.DataFrame, out: str) -> None:
         f.write("\n".join(lines) + "\n")
 
 
+def ptb_settings(runs: pd.DataFrame, out: str) -> None:
+    """PTB without dropout: every paired setting's test accuracy per cell (which settings
+    train at all, and where the cells part), how often each cell is below the GRU, and how
+    many runs were still improving when the epoch cap stopped them."""
+    ok = runs[(runs["status"].astype(str) == "ok") & np.isfinite(runs["test_metric"])]
+    grid = ok.pivot(index="trial", columns="cell", values="test_metric")
+    cells = ["gru"] + sorted((c for c in grid.columns if c != "gru"), key=short_cell)
+    settings = ok[ok["cell"].astype(str) == "gru"].set_index("trial")
+    capped = ok[ok["epochs"] >= ok["max_epochs"]]
+    improving = ok[ok["best_epoch"] >= ok["epochs"]]
+    lines = ["PTB without dropout: each paired setting's test next-word accuracy per cell",
+             "(rows: the trial's draw, shared by every cell), and in how many settings each",
+             "cell is below the GRU.",
+             f"Runs stopped by the {int(ok['max_epochs'].max())}-epoch cap: {len(capped)} of "
+             f"{len(ok)}; still improving at their last epoch: {len(improving)} of {len(ok)}.",
+             "", "| trial | layers | lr | init | clip | " +
+             " | ".join(short_cell(c) for c in cells) + " |",
+             "|---|---|---|---|---|" + "---|" * len(cells)]
+    for trial, row in grid.iterrows():
+        draw = settings.loc[trial]
+        lines.append(f"| {trial} | {int(draw['layers'])} | {draw['lr']:g} | "
+                     f"{draw['init_scale']:g} | {draw['clip']:g} | " +
+                     " | ".join(f"{row[c]:.3f}" for c in cells) + " |")
+    below = [f"{int((grid[c] < grid['gru']).sum())} of {int(grid[c].notna().sum())}"
+             if c != "gru" else "-" for c in cells]
+    lines.append("| below the GRU | | | | | " + " | ".join(below) + " |")
+    with open(os.path.join(out, "jozefowicz2015-ptb-settings.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def jozefowicz_dropout(runs: pd.DataFrame, out: str) -> None:
     """The PTB comparison with dropout: each cell's best run next to the paper's perplexity."""
     table = best_run_table(runs)
@@ -345,6 +377,8 @@ def main() -> None:
                 sequence_accuracy(runs, args.out)
             elif name == "jozefowicz2015-xml":
                 xml_reference(runs, args.out)
+            elif name == "jozefowicz2015-ptb":
+                ptb_settings(runs, args.out)
         else:
             long_range(name, runs, args.out)
         findings = os.path.join(FINDINGS, f"{name}.toml")
