@@ -278,22 +278,28 @@ def jozefowicz_dropout(runs: pd.DataFrame, out: str) -> None:
 
 
 # One GRU setting of the reduced dropout comparison trained twice, without and with
-# dropout (scripts/reproduce jozefowicz2015-ptb-dropout writes both with `cellzoo train`).
-DROPOUT_CONTROLS = {0.0: "jozefowicz2015-ptb-dropout-gru-dropout0.h5",
-                    0.5: "jozefowicz2015-ptb-dropout-gru-dropout0.5.h5"}
+# dropout: a 2-run grid sweep of the same spec, so it inherits the spec's [fixed] settings
+# (scripts/reproduce jozefowicz2015-ptb-dropout writes it).
+DROPOUT_CONTROL = "jozefowicz2015-ptb-dropout-gru-control.h5"
 
 
 def dropout_overfitting(results: str, out: str) -> None:
     """Whether the reduced dropout comparison is in dropout's regime: the same model and
     setting without dropout overfits (validation perplexity turns up while the training
     loss falls) and with dropout does not."""
-    paths = {d: os.path.join(results, "controls", f) for d, f in DROPOUT_CONTROLS.items()}
-    missing = [p for p in paths.values() if not os.path.exists(p)]
-    if missing:
-        print(f"skipped the dropout control: {missing[0]} does not exist", file=sys.stderr)
+    path = os.path.join(results, "controls", DROPOUT_CONTROL)
+    if not os.path.exists(path):
+        print(f"skipped the dropout control: {path} does not exist", file=sys.stderr)
         return
-    curves = {d: load_curves(p).set_index("epoch") for d, p in paths.items()}
-    settings = load_runs(paths[0.0]).iloc[0]
+    runs = load_runs(path).sort_values("dropout")
+    if sorted(runs["dropout"]) != [0.0, 0.5]:
+        raise ResultsError(f"{path}: expected one run without dropout and one with dropout "
+                           f"0.5, found dropout {sorted(runs['dropout'])}; re-run "
+                           "scripts/reproduce jozefowicz2015-ptb-dropout")
+    all_curves = load_curves(path)
+    curves = {float(r["dropout"]): all_curves[all_curves["run_id"] == r["run_id"]]
+              .set_index("epoch") for _, r in runs.iterrows()}
+    settings = runs.iloc[0]
     lines = ["The reduced PTB dropout comparison's regime: a GRU of "
              f"{int(settings['n_params']):,} parameters ({int(settings['layers'])} layers, hidden "
              f"{int(settings['hidden'])}) on the first {int(settings['task.train_tokens']):,} "
