@@ -79,6 +79,14 @@ def short_cell(name: str) -> str:
     return name
 
 
+def epoch_cap_counts(ok: pd.DataFrame) -> tuple[int, int]:
+    """How much the epoch cap truncated learning: how many of the finished runs `ok` it
+    stopped, and how many were still improving then (best validation epoch = last epoch;
+    larger networks learn more slowly)."""
+    return (int((ok["epochs"] >= ok["max_epochs"]).sum()),
+            int((ok["best_epoch"] >= ok["epochs"]).sum()))
+
+
 def greff(runs: pd.DataFrame, out: str) -> None:
     hp = ["lr", "hidden", "momentum", "input_noise"]
     lines = ["fANOVA (random forest, main effects and pairwise interactions) of test NLL per",
@@ -91,12 +99,9 @@ def greff(runs: pd.DataFrame, out: str) -> None:
     sane = ok[ok["test_metric"] < 20]
     lines.append(f"runs used: {len(sane)} of {len(runs)} (status ok and test NLL < 20; "
                  f"{len(ok) - len(sane)} outliers dropped)")
-    # How much the epoch cap truncated learning: a run whose best validation epoch is its
-    # last was still improving when it was stopped (larger networks learn more slowly).
-    capped = ok[ok["epochs"] >= ok["max_epochs"]]
-    improving = ok[ok["best_epoch"] >= ok["epochs"]]
-    lines.append(f"fraction of ok runs stopped by the epoch cap: {len(capped) / len(ok):.3f}; "
-                 f"still improving at their last epoch: {len(improving) / len(ok):.3f}")
+    capped, improving = epoch_cap_counts(ok)
+    lines.append(f"fraction of ok runs stopped by the epoch cap: {capped / len(ok):.3f}; "
+                 f"still improving at their last epoch: {improving / len(ok):.3f}")
     for cell in [None, "lstm"]:
         title = "all nine cells pooled" if cell is None else "vanilla lstm only"
         lines.append("")
@@ -232,13 +237,12 @@ def ptb_settings(runs: pd.DataFrame, out: str) -> None:
     grid = ok.pivot(index="trial", columns="cell", values="test_metric")
     cells = ["gru"] + sorted((c for c in grid.columns if c != "gru"), key=short_cell)
     settings = ok[ok["cell"].astype(str) == "gru"].set_index("trial")
-    capped = ok[ok["epochs"] >= ok["max_epochs"]]
-    improving = ok[ok["best_epoch"] >= ok["epochs"]]
+    capped, improving = epoch_cap_counts(ok)
     lines = ["PTB without dropout: each paired setting's test next-word accuracy per cell",
              "(rows: the trial's draw, shared by every cell), and in how many settings each",
              "cell is below the GRU.",
-             f"Runs stopped by the {int(ok['max_epochs'].max())}-epoch cap: {len(capped)} of "
-             f"{len(ok)}; still improving at their last epoch: {len(improving)} of {len(ok)}.",
+             f"Runs stopped by the {int(ok['max_epochs'].max())}-epoch cap: {capped} of "
+             f"{len(ok)}; still improving at their last epoch: {improving} of {len(ok)}.",
              "", "| trial | layers | lr | init | clip | " +
              " | ".join(short_cell(c) for c in cells) + " |",
              "|---|---|---|---|---|" + "---|" * len(cells)]
